@@ -1,0 +1,14 @@
+"""The REST API, served on every host; the API key decides the tenant."""
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from core.views import health
+from tenants.api import TenantInfoView
+
+urlpatterns = [
+    path("api/health", health, name="api-health"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/v1/tenant", TenantInfoView.as_view(), name="api-tenant"),
+]

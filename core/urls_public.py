@@ -1,0 +1,27 @@
+"""The public host: login, the ops console and the API."""
+
+from django.urls import include, path
+
+from core.urls_api import urlpatterns as api_urlpatterns
+from tenants.views import auth, ops
+
+ops_patterns = (
+    [
+        path("tenants/", ops.tenants, name="tenants"),
+        path("tenants/<slug:slug>/status", ops.tenant_status, name="tenant-status"),
+    ],
+    "ops",
+)
+
+urlpatterns = [
+    path("", auth.public_home, name="home"),
+    path("login/", auth.LoginView.as_view(), name="login"),
+    path("logout/", auth.LogoutView.as_view(), name="logout"),
+    path("ops/", include(ops_patterns)),
+    *api_urlpatterns,
+]
+
+handler400 = "core.views.handler400"
+handler403 = "core.views.handler403"
+handler404 = "core.views.handler404"
+handler500 = "core.views.handler500"

@@ -1,0 +1,29 @@
+"""A tenant's host: its dashboard and settings (and the API, whose key must match)."""
+
+from django.urls import path
+
+from core.urls_api import urlpatterns as api_urlpatterns
+from tenants.views import auth
+from tenants.views import settings as tenant_settings
+
+urlpatterns = [
+    path("", tenant_settings.tenant_home, name="home"),
+    path("login/", auth.LoginView.as_view(), name="login"),
+    path("logout/", auth.LogoutView.as_view(), name="logout"),
+    path("settings/members/", tenant_settings.members, name="members"),
+    path("settings/members/<int:membership_id>/role", tenant_settings.member_role, name="member-role"),
+    path(
+        "settings/members/<int:membership_id>/remove",
+        tenant_settings.member_remove,
+        name="member-remove",
+    ),
+    path("settings/api-keys/", tenant_settings.api_keys, name="api-keys"),
+    path("settings/api-keys/<int:api_key_id>/revoke", tenant_settings.api_key_revoke, name="api-key-revoke"),
+    path("settings/api-keys/<int:api_key_id>/rotate", tenant_settings.api_key_rotate, name="api-key-rotate"),
+    *api_urlpatterns,
+]
+
+handler400 = "core.views.handler400"
+handler403 = "core.views.handler403"
+handler404 = "core.views.handler404"
+handler500 = "core.views.handler500"

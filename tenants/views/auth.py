@@ -1,0 +1,100 @@
+"""Login and logout on every host; the public home that routes people where they belong."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import AuthenticationForm
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+
+from compliance.services import audit_record
+from tenants.selectors import membership_role, memberships_of_user
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "tenants/login.html"
+    redirect_authenticated_user = True
+
+    def _chain(self) -> str | None:
+        tenant = getattr(self.request, "tenant", None)
+        return tenant.schema_name if tenant is not None else None
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        user = form.get_user()
+        tenant = getattr(self.request, "tenant", None)
+        if (
+            tenant is not None
+            and not user.is_staff
+            and membership_role(user=user, tenant=tenant) is None
+        ):
+            form.add_error(None, "This account has no access to this tenant.")
+            self._record_failure(form.cleaned_data.get("username", ""), reason="not a member")
+            return self.form_invalid(form, record=False)
+        with transaction.atomic():
+            response = super().form_valid(form)
+            audit_record(
+                tenant_slug=self._chain(),
+                action="auth.login",
+                object_type="user",
+                object_id=user.pk,
+                after={"username": user.get_username()},
+            )
+        return response
+
+    def form_invalid(self, form: AuthenticationForm, record: bool = True) -> HttpResponse:
+        if record:
+            self._record_failure(str(self.request.POST.get("username", ""))[:150], reason="bad credentials")
+        return super().form_invalid(form)
+
+    def _record_failure(self, username: str, *, reason: str) -> None:
+        audit_record(
+            tenant_slug=self._chain(),
+            action="auth.login_failed",
+            object_type="user",
+            object_id="",
+            after={"username": username, "reason": reason},
+        )
+
+
+class LogoutView(auth_views.LogoutView):
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated:
+            tenant = getattr(request, "tenant", None)
+            audit_record(
+                tenant_slug=tenant.schema_name if tenant is not None else None,
+                action="auth.logout",
+                object_type="user",
+                object_id=request.user.pk,
+            )
+        return super().post(request, *args, **kwargs)
+
+
+def public_home(request: HttpRequest) -> HttpResponse:
+    """Staff go to the ops console; members pick one of their tenants."""
+    if not request.user.is_authenticated:
+        return redirect("login")
+    if request.user.is_staff:
+        return redirect("ops:tenants")
+    memberships = list(memberships_of_user(user=request.user))
+    if len(memberships) == 1:
+        domain = memberships[0].tenant.get_primary_domain()
+        if domain is not None:
+            return HttpResponseRedirect(_tenant_url(request, domain.domain))
+    links = [
+        {
+            "membership": membership,
+            "url": _tenant_url(request, d.domain) if (d := membership.tenant.get_primary_domain()) else "",
+        }
+        for membership in memberships
+    ]
+    return render(request, "tenants/pick_tenant.html", {"links": links})
+
+
+def _tenant_url(request: HttpRequest, domain: str) -> str:
+    port = request.get_port()
+    default_port = "443" if request.is_secure() else "80"
+    suffix = f":{port}" if port and port != default_port else ""
+    return f"{request.scheme}://{domain}{suffix}/"
