@@ -17,8 +17,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--quiet-logins", action="store_true", help="do not print the logins")
+        parser.add_argument("--only-print-logins", action="store_true", help="print logins, seed nothing")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["only_print_logins"]:
+            self._print_logins()
+            return
         with acting_as("manage.py seed_demo"):
             self._ensure_ops_user()
             for spec in DEMO_TENANTS:
