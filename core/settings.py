@@ -71,6 +71,8 @@ INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_
 VIGIL_PUBLIC_MODELS = {
     "compliance.auditentry",
     "compliance.auditchainhead",
+    "compliance.chaincheckpoint",
+    "compliance.chainverification",
 }
 VIGIL_DUAL_APPS = {"compliance", "metrics"}
 
@@ -173,6 +175,11 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # collectstatic target; whitenoise warns if absent
 VIGIL_DATA_DIR = Path(os.environ.get("VIGIL_DATA_DIR", BASE_DIR / ".vigil" / "data"))
+# Ed25519 private key (PEM, PKCS#8) that signs audit checkpoints and evidence
+# bundles; `manage.py create_signing_key` writes one. Keep it off the database host.
+VIGIL_SIGNING_KEY_PATH = Path(
+    os.environ.get("VIGIL_SIGNING_KEY_PATH", BASE_DIR / ".vigil" / "signing_key.pem")
+)
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "127.0.0.1")
