@@ -73,6 +73,7 @@ VIGIL_PUBLIC_MODELS = {
     "compliance.auditchainhead",
     "compliance.chaincheckpoint",
     "compliance.chainverification",
+    "metrics.dailyusage",
 }
 VIGIL_DUAL_APPS = {"compliance", "metrics"}
 
@@ -238,6 +239,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "core.fan_out_to_tenants",
         "schedule": 60.0,
         "args": ["tenants.record_heartbeat"],
+    },
+    "metrics-rollup-dirty-hours": {
+        "task": "core.fan_out_to_tenants",
+        "schedule": 60.0,
+        "args": ["metrics.rollup.process_dirty_hours"],
     },
 }
 

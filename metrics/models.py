@@ -102,3 +102,12 @@ class DirtyHour(models.Model):
 
     def __str__(self) -> str:
         return self.hour.isoformat()
+
+
+# Derived tables (rollups, daily usage, tail thresholds) live in their own module.
+from metrics.rollups.models import (  # noqa: E402, F401
+    DailyUsage,
+    EndpointThreshold,
+    HourlyRollup,
+    ViolationRollup,
+)

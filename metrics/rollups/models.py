@@ -1,0 +1,148 @@
+"""Derived data: hourly rollups (tenant schema) and daily usage (public).
+
+Imported by metrics/models.py so Django registers them in the metrics app.
+Everything here is rebuilt from the raw events by metrics.rollups.services;
+nothing else writes these tables.
+"""
+
+from __future__ import annotations
+
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+
+ROLLUP_DIMENSIONS = (
+    "feature",
+    "endpoint",
+    "model",
+    "provider",
+    "query_type",
+    "customer",
+    "content_category",
+    "environment",
+)
+DEFAULT_TAIL_THRESHOLD_MS = 2000.0
+
+
+def _int_array() -> ArrayField:
+    return ArrayField(models.IntegerField(), default=list, blank=True)
+
+
+class HourlyRollup(models.Model):
+    """One hour of one combination of the dimensions (tenant schema).
+
+    Latency and TTFT histograms are sparse: `*_buckets` holds bucket indexes
+    (metrics.histogram) and `*_counts` the matching counts.
+    """
+
+    hour = models.DateTimeField()
+    feature = models.CharField(max_length=128)
+    endpoint = models.CharField(max_length=256, blank=True, default="")
+    model = models.CharField(max_length=128)
+    provider = models.CharField(max_length=64, blank=True, default="")
+    query_type = models.CharField(max_length=128, blank=True, default="")
+    customer = models.CharField(max_length=128, blank=True, default="")
+    content_category = models.CharField(max_length=128, blank=True, default="")
+    environment = models.CharField(max_length=64, blank=True, default="")
+
+    requests = models.BigIntegerField(default=0)
+    input_tokens = models.BigIntegerField(default=0)
+    output_tokens = models.BigIntegerField(default=0)
+    cached_input_tokens = models.BigIntegerField(default=0)
+    cost_usd = models.DecimalField(max_digits=20, decimal_places=10, default=0)
+
+    ok_count = models.BigIntegerField(default=0)
+    error_count = models.BigIntegerField(default=0)
+    timeout_count = models.BigIntegerField(default=0)
+    rate_limited_count = models.BigIntegerField(default=0)
+    cancelled_count = models.BigIntegerField(default=0)
+    fallback_count = models.BigIntegerField(default=0)
+    retry_count = models.BigIntegerField(default=0)  # sum of retries
+    refusal_count = models.BigIntegerField(default=0)
+    violation_count = models.BigIntegerField(default=0)  # sum of violations
+    violating_requests = models.BigIntegerField(default=0)  # events with >= 1 violation
+    tail_count = models.BigIntegerField(default=0)
+    quality_sum = models.FloatField(default=0)
+    quality_count = models.BigIntegerField(default=0)
+
+    latency_sum_ms = models.FloatField(default=0)
+    latency_count = models.BigIntegerField(default=0)
+    latency_buckets = _int_array()
+    latency_counts = _int_array()
+    ttft_buckets = _int_array()
+    ttft_counts = _int_array()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["hour", *ROLLUP_DIMENSIONS], name="hourlyrollup_unique_key"
+            )
+        ]
+        indexes = [models.Index(fields=["hour"], name="hourlyrollup_hour")]
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d %H}h {self.feature}/{self.model}"
+
+
+class ViolationRollup(models.Model):
+    """Policy violations per hour by policy, severity and action (tenant schema)."""
+
+    hour = models.DateTimeField()
+    feature = models.CharField(max_length=128)
+    model = models.CharField(max_length=128)
+    customer = models.CharField(max_length=128, blank=True, default="")
+    environment = models.CharField(max_length=64, blank=True, default="")
+    policy = models.CharField(max_length=128)
+    severity = models.CharField(max_length=32, blank=True, default="")
+    action = models.CharField(max_length=32, blank=True, default="")
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["hour"], name="violationrollup_hour")]
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d %H}h {self.policy}/{self.severity}: {self.count}"
+
+
+class EndpointThreshold(models.Model):
+    """Latency above which an endpoint's call is a tail event (tenant schema).
+
+    Endpoints without a row use DEFAULT_TAIL_THRESHOLD_MS. Changing a threshold
+    affects rollups from their next rebuild (`manage.py rebuild_rollups`).
+    """
+
+    endpoint = models.CharField(max_length=256, unique=True)
+    threshold_ms = models.FloatField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.endpoint} > {self.threshold_ms:g} ms"
+
+
+class DailyUsage(models.Model):
+    """Per tenant, day, feature and model: what ops, chargeback and Stripe read (public)."""
+
+    tenant_slug = models.CharField(max_length=63)
+    day = models.DateField()
+    feature = models.CharField(max_length=128)
+    model = models.CharField(max_length=128)
+    requests = models.BigIntegerField(default=0)
+    input_tokens = models.BigIntegerField(default=0)
+    output_tokens = models.BigIntegerField(default=0)
+    cached_input_tokens = models.BigIntegerField(default=0)
+    cost_usd = models.DecimalField(max_digits=20, decimal_places=10, default=0)
+    error_count = models.BigIntegerField(default=0)  # every status but ok
+    violation_count = models.BigIntegerField(default=0)
+    quality_sum = models.FloatField(default=0)
+    quality_count = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant_slug", "day", "feature", "model"], name="dailyusage_unique_key"
+            )
+        ]
+        indexes = [models.Index(fields=["day", "tenant_slug"], name="dailyusage_day_tenant")]
+
+    def __str__(self) -> str:
+        return f"{self.tenant_slug} {self.day} {self.feature}/{self.model}"
