@@ -70,7 +70,5 @@ def audit_record(
         }
         fields["entry_hash"] = entry_hash(fields)
         entry = AuditEntry.objects.create(**fields)
-        AuditChainHead.objects.filter(pk=head.pk).update(
-            seq=entry.seq, head_hash=entry.entry_hash
-        )
+        AuditChainHead.objects.filter(pk=head.pk).update(seq=entry.seq, head_hash=entry.entry_hash)
     return entry

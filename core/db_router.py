@@ -29,6 +29,7 @@ class VigilSchemaRouter(TenantSyncRouter):
         model_name = model_name or hints.get("model_name")
         if model_name is None:
             return verdict
-        in_public = connections[db].schema_name == get_public_schema_name()
+        public = get_public_schema_name()
+        in_public = getattr(connections[db], "schema_name", public) == public
         is_public_model = f"{app_label}.{model_name.lower()}" in settings.VIGIL_PUBLIC_MODELS
         return verdict if in_public == is_public_model else False

@@ -26,27 +26,27 @@ class RequestContext:
     actor_role: str = ""
 
 
-_current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
-    "vigil_request_context", default=RequestContext()
+_current: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar(
+    "vigil_request_context", default=None
 )
 
 
 def current_context() -> RequestContext:
-    return _current.get()
+    return _current.get() or RequestContext()
 
 
-def set_context(context: RequestContext) -> contextvars.Token[RequestContext]:
+def set_context(context: RequestContext) -> contextvars.Token[RequestContext | None]:
     return _current.set(context)
 
 
-def reset_context(token: contextvars.Token[RequestContext]) -> None:
+def reset_context(token: contextvars.Token[RequestContext | None]) -> None:
     _current.reset(token)
 
 
 def update_actor(*, actor_type: str, actor_id: str, actor_label: str, actor_role: str = "") -> None:
     _current.set(
         replace(
-            _current.get(),
+            current_context(),
             actor_type=actor_type,
             actor_id=actor_id,
             actor_label=actor_label,

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import connection
 from django_tenants.utils import schema_context, tenant_context
 
 from core.celery import app
+from core.db import tenant_connection
 
 
 @shared_task(name="core.fan_out_to_tenants", time_limit=60, soft_time_limit=50)
@@ -22,11 +22,13 @@ def fan_out_to_tenants(task_name: str) -> int:
     sent = 0
     with schema_context("public"):
         tenants = list(
-            tenant_model.objects.filter(status="active").exclude(schema_name="public").order_by("pk")
+            tenant_model.objects.filter(status="active")
+            .exclude(schema_name="public")
+            .order_by("pk")
         )
     for tenant in tenants:
         with tenant_context(tenant):
             app.send_task(task_name)
         sent += 1
-    connection.set_schema_to_public()
+    tenant_connection().set_schema_to_public()
     return sent

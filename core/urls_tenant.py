@@ -11,15 +11,25 @@ urlpatterns = [
     path("login/", auth.LoginView.as_view(), name="login"),
     path("logout/", auth.LogoutView.as_view(), name="logout"),
     path("settings/members/", tenant_settings.members, name="members"),
-    path("settings/members/<int:membership_id>/role", tenant_settings.member_role, name="member-role"),
+    path(
+        "settings/members/<int:membership_id>/role", tenant_settings.member_role, name="member-role"
+    ),
     path(
         "settings/members/<int:membership_id>/remove",
         tenant_settings.member_remove,
         name="member-remove",
     ),
     path("settings/api-keys/", tenant_settings.api_keys, name="api-keys"),
-    path("settings/api-keys/<int:api_key_id>/revoke", tenant_settings.api_key_revoke, name="api-key-revoke"),
-    path("settings/api-keys/<int:api_key_id>/rotate", tenant_settings.api_key_rotate, name="api-key-rotate"),
+    path(
+        "settings/api-keys/<int:api_key_id>/revoke",
+        tenant_settings.api_key_revoke,
+        name="api-key-revoke",
+    ),
+    path(
+        "settings/api-keys/<int:api_key_id>/rotate",
+        tenant_settings.api_key_rotate,
+        name="api-key-rotate",
+    ),
     *api_urlpatterns,
 ]
 

@@ -37,5 +37,7 @@ def handler400(request: HttpRequest, exception: Exception | None = None) -> Http
 
 def handler500(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
     if _wants_json(request):
-        return JsonResponse({"error": "Internal error; it has been logged.", "details": {}}, status=500)
+        return JsonResponse(
+            {"error": "Internal error; it has been logged.", "details": {}}, status=500
+        )
     return render(request, "errors/server_error.html", status=500)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -20,7 +21,14 @@ def render_page(
     return render(request, chosen, context, status=status)
 
 
+def form_field_errors(form: Form) -> dict[str, str]:
+    """A bound, invalid form's errors as {field: message}, the shape templates show in place."""
+    return {
+        field: " ".join(str(error) for error in errors) for field, errors in form.errors.items()
+    }
+
+
 def form_errors_from(exc: ApplicationError) -> dict[str, str]:
     if exc.details:
         return {str(key): str(value) for key, value in exc.details.items()}
-    return {"__all__": exc.message}
+    return {"form": exc.message}

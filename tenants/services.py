@@ -8,20 +8,30 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from compliance.services import audit_record
+from core.db import tenant_connection
 from core.exceptions import ApplicationError
 from core.services import model_update
 from tenants.keys import generate_key, hash_key, visible_prefix
 from tenants.models import ApiKey, ApiKeyScope, Domain, Membership, Role, Tenant, TenantStatus
 
 SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
-RESERVED_SLUGS = {"public", "www", "api", "admin", "ops", "static", "pg_catalog", "information_schema"}
+RESERVED_SLUGS = {
+    "public",
+    "www",
+    "api",
+    "admin",
+    "ops",
+    "static",
+    "pg_catalog",
+    "information_schema",
+}
 
 
 def tenant_domain_for(slug: str) -> str:
@@ -33,7 +43,8 @@ def _validate_slug(slug: str) -> None:
         raise ApplicationError(
             "Invalid tenant slug.",
             details={
-                "slug": "2-41 characters: lowercase letters, digits and '_', starting with a letter."
+                "slug": "2-41 characters: lowercase letters, digits and '_', "
+                "starting with a letter."
             },
         )
     if slug in RESERVED_SLUGS or slug.startswith("pg_"):
@@ -42,7 +53,7 @@ def _validate_slug(slug: str) -> None:
         raise ApplicationError("Tenant exists.", details={"slug": f"'{slug}' is already taken."})
 
 
-def user_get_or_create(*, email: str, password: str | None = None) -> tuple[AbstractUser, bool]:
+def user_get_or_create(*, email: str, password: str | None = None) -> tuple[User, bool]:
     email = email.strip().lower()
     if "@" not in email:
         raise ApplicationError("Invalid email.", details={"email": "Enter a valid email address."})
@@ -89,13 +100,15 @@ def tenant_create(
     # Schema creation runs migrations in their own transactions; it happens after
     # the row commits so a failure leaves a tenant that `migrate_schemas` can finish.
     tenant.create_schema(check_if_exists=True, verbosity=0)
-    connection.set_schema_to_public()
+    tenant_connection().set_schema_to_public()
     return tenant
 
 
 def tenant_set_status(*, tenant: Tenant, status: str) -> Tenant:
     if status not in TenantStatus.values:
-        raise ApplicationError("Invalid status.", details={"status": f"One of {TenantStatus.values}"})
+        raise ApplicationError(
+            "Invalid status.", details={"status": f"One of {TenantStatus.values}"}
+        )
     with transaction.atomic():
         tenant, before, after = model_update(
             instance=tenant,
@@ -105,7 +118,9 @@ def tenant_set_status(*, tenant: Tenant, status: str) -> Tenant:
         if "status" in after:
             audit_record(
                 tenant_slug=tenant.schema_name,
-                action="tenant.suspended" if status == TenantStatus.SUSPENDED else "tenant.reactivated",
+                action="tenant.suspended"
+                if status == TenantStatus.SUSPENDED
+                else "tenant.reactivated",
                 object_type="tenant",
                 object_id=tenant.schema_name,
                 before={"status": before["status"]},
@@ -114,9 +129,11 @@ def tenant_set_status(*, tenant: Tenant, status: str) -> Tenant:
     return tenant
 
 
-def membership_create(*, tenant: Tenant, user: AbstractUser, role: str) -> Membership:
+def membership_create(*, tenant: Tenant, user: User, role: str) -> Membership:
     if role not in Role.values:
-        raise ApplicationError("Invalid role.", details={"role": f"One of {', '.join(Role.values)}."})
+        raise ApplicationError(
+            "Invalid role.", details={"role": f"One of {', '.join(Role.values)}."}
+        )
     with transaction.atomic():
         if Membership.objects.filter(tenant=tenant, user=user).exists():
             raise ApplicationError(
@@ -157,12 +174,15 @@ def _admins_left_after(membership: Membership, *, new_role: str | None) -> int:
 
 def member_change_role(*, membership: Membership, role: str) -> Membership:
     if role not in Role.values:
-        raise ApplicationError("Invalid role.", details={"role": f"One of {', '.join(Role.values)}."})
+        raise ApplicationError(
+            "Invalid role.", details={"role": f"One of {', '.join(Role.values)}."}
+        )
     with transaction.atomic():
         _lock_memberships(membership.tenant_id)
         if membership.role == Role.ADMIN and _admins_left_after(membership, new_role=role) == 0:
             raise ApplicationError(
-                "A tenant needs an admin.", details={"role": "This is the last admin of the tenant."}
+                "A tenant needs an admin.",
+                details={"role": "This is the last admin of the tenant."},
             )
         membership, before, after = model_update(
             instance=membership, fields=["role"], data={"role": role}
@@ -184,7 +204,8 @@ def member_remove(*, membership: Membership) -> None:
         _lock_memberships(membership.tenant_id)
         if membership.role == Role.ADMIN and _admins_left_after(membership, new_role=None) == 0:
             raise ApplicationError(
-                "A tenant needs an admin.", details={"member": "This is the last admin of the tenant."}
+                "A tenant needs an admin.",
+                details={"member": "This is the last admin of the tenant."},
             )
         audit_record(
             tenant_slug=membership.tenant.schema_name,
@@ -214,7 +235,7 @@ def _validate_scopes(scopes: list[str]) -> list[str]:
 
 
 def api_key_create(
-    *, tenant: Tenant, name: str, scopes: list[str], created_by: AbstractUser | None = None
+    *, tenant: Tenant, name: str, scopes: list[str], created_by: User | None = None
 ) -> CreatedApiKey:
     name = name.strip()
     if not name or len(name) > 100:
@@ -260,9 +281,12 @@ def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
 
 
 def api_key_rotate(
-    *, api_key: ApiKey, grace_seconds: int = 0, created_by: AbstractUser | None = None
+    *, api_key: ApiKey, grace_seconds: int = 0, created_by: User | None = None
 ) -> CreatedApiKey:
-    """Issue a replacement with the same name and scopes; the old key stops after the grace period."""
+    """Issue a replacement with the same name and scopes.
+
+    The old key keeps working for `grace_seconds`, so deployments can switch over.
+    """
     if api_key.revoked_at is not None and api_key.revoked_at <= timezone.now():
         raise ApplicationError("Key revoked.", details={"key": "A revoked key cannot be rotated."})
     if not 0 <= grace_seconds <= 7 * 24 * 3600:

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import connection
 
+from core.db import tenant_connection
 from tenants.services import tenant_heartbeat_record
 
 
 @shared_task(name="tenants.record_heartbeat", time_limit=30, soft_time_limit=20)
 def record_heartbeat() -> None:
     """Runs in each tenant's schema every minute: proves workers reach that tenant."""
-    tenant_heartbeat_record(schema_name=connection.schema_name)
+    tenant_heartbeat_record(schema_name=tenant_connection().schema_name)

@@ -21,10 +21,10 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser
-from django.db import connection
+from django.contrib.auth.models import User
 from django.test import Client
 
+from core.db import tenant_connection
 from core.request_context import acting_as
 from tenants.models import Membership, Tenant
 from tenants.services import api_key_create, tenant_create, tenant_domain_for
@@ -48,14 +48,14 @@ def _ensure_tenant(slug: str, name: str) -> Tenant:
 def session_tenants(django_db_setup: Any, django_db_blocker: Any) -> dict[str, Tenant]:
     with django_db_blocker.unblock():
         tenants = {slug: _ensure_tenant(slug, name) for slug, name in SESSION_TENANTS.items()}
-        connection.set_schema_to_public()
+        tenant_connection().set_schema_to_public()
     return tenants
 
 
 @pytest.fixture(autouse=True)
 def _back_to_public() -> Iterator[None]:
     yield
-    connection.set_schema_to_public()
+    tenant_connection().set_schema_to_public()
 
 
 @pytest.fixture
@@ -74,10 +74,10 @@ def committed_db(django_db_blocker: Any) -> Iterator[None]:
     """Database access without the per-test transaction: writes are committed."""
     with django_db_blocker.unblock():
         yield
-        connection.set_schema_to_public()
+        tenant_connection().set_schema_to_public()
 
 
-def make_user(*, email: str | None = None, is_staff: bool = False) -> AbstractUser:
+def make_user(*, email: str | None = None, is_staff: bool = False) -> User:
     email = email or f"user-{uuid.uuid4().hex[:10]}@example.test"
     user = get_user_model().objects.create_user(
         username=email, email=email, password=TEST_PASSWORD, is_staff=is_staff
@@ -86,8 +86,8 @@ def make_user(*, email: str | None = None, is_staff: bool = False) -> AbstractUs
 
 
 @pytest.fixture
-def member_factory(db: None) -> Callable[..., AbstractUser]:
-    def make(tenant: Tenant, role: str = "admin", email: str | None = None) -> AbstractUser:
+def member_factory(db: None) -> Callable[..., User]:
+    def make(tenant: Tenant, role: str = "admin", email: str | None = None) -> User:
         user = make_user(email=email)
         Membership.objects.create(user=user, tenant=tenant, role=role)
         return user
@@ -96,12 +96,12 @@ def member_factory(db: None) -> Callable[..., AbstractUser]:
 
 
 @pytest.fixture
-def admin_user(tenant: Tenant, member_factory: Callable[..., AbstractUser]) -> AbstractUser:
+def admin_user(tenant: Tenant, member_factory: Callable[..., User]) -> User:
     return member_factory(tenant, "admin")
 
 
 @pytest.fixture
-def staff_user(db: None) -> AbstractUser:
+def staff_user(db: None) -> User:
     return make_user(is_staff=True)
 
 
@@ -113,7 +113,7 @@ def host_of(tenant: Tenant) -> str:
 def tenant_client() -> Callable[..., Client]:
     """A browser-like client on a tenant's host, logged in as `user` if given."""
 
-    def make(tenant: Tenant, user: AbstractUser | None = None) -> Client:
+    def make(tenant: Tenant, user: User | None = None) -> Client:
         client = Client(HTTP_HOST=host_of(tenant))
         if user is not None:
             client.force_login(user)
@@ -124,7 +124,7 @@ def tenant_client() -> Callable[..., Client]:
 
 @pytest.fixture
 def public_client() -> Callable[..., Client]:
-    def make(user: AbstractUser | None = None) -> Client:
+    def make(user: User | None = None) -> Client:
         client = Client(HTTP_HOST="localhost")
         if user is not None:
             client.force_login(user)
@@ -138,7 +138,9 @@ def api_key_factory(db: None) -> Callable[..., str]:
     """Create a key and return the raw secret."""
 
     def make(tenant: Tenant, scopes: list[str] | None = None) -> str:
-        return api_key_create(tenant=tenant, name="test", scopes=scopes or ["ingest", "read"]).raw_key
+        return api_key_create(
+            tenant=tenant, name="test", scopes=scopes or ["ingest", "read"]
+        ).raw_key
 
     return make
 

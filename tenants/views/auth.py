@@ -46,7 +46,9 @@ class LoginView(auth_views.LoginView):
 
     def form_invalid(self, form: AuthenticationForm, record: bool = True) -> HttpResponse:
         if record:
-            self._record_failure(str(self.request.POST.get("username", ""))[:150], reason="bad credentials")
+            self._record_failure(
+                str(self.request.POST.get("username", ""))[:150], reason="bad credentials"
+            )
         return super().form_invalid(form)
 
     def _record_failure(self, username: str, *, reason: str) -> None:
@@ -86,7 +88,9 @@ def public_home(request: HttpRequest) -> HttpResponse:
     links = [
         {
             "membership": membership,
-            "url": _tenant_url(request, d.domain) if (d := membership.tenant.get_primary_domain()) else "",
+            "url": _tenant_url(request, d.domain)
+            if (d := membership.tenant.get_primary_domain())
+            else "",
         }
         for membership in memberships
     ]

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from core.exceptions import ApplicationError
 from core.roles import staff_page
-from core.views_helpers import form_errors_from, render_page
+from core.views_helpers import form_errors_from, form_field_errors, render_page
 from tenants import selectors, services
 from tenants.forms import TenantCreateForm
 from tenants.models import TenantStatus
@@ -37,13 +37,19 @@ def tenants(request: HttpRequest) -> HttpResponse:
                 )
             except ApplicationError as exc:
                 errors = form_errors_from(exc)
+                if (
+                    "email" in errors
+                ):  # the service names the user's field; the form calls it admin_email
+                    errors["admin_email"] = errors.pop("email")
             else:
                 messages.success(request, f"Tenant {tenant.name} was created.")
                 form = TenantCreateForm()
         else:
-            errors = {field: " ".join(errs) for field, errs in form.errors.items()}
+            errors = form_field_errors(form)
     return render_page(
-        request, "tenants/ops_tenants.html", "tenants/_ops_tenants.html",
+        request,
+        "tenants/ops_tenants.html",
+        "tenants/_ops_tenants.html",
         _context(create_form=form, errors=errors),
     )
 

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from core.exceptions import ApplicationError
 from core.roles import tenant_page
-from core.views_helpers import form_errors_from, render_page
+from core.views_helpers import form_errors_from, form_field_errors, render_page
 from tenants import selectors, services
 from tenants.forms import ApiKeyCreateForm, ApiKeyRotateForm, MemberInviteForm, MemberRoleForm
 from tenants.models import ApiKeyScope, Role
@@ -41,7 +41,7 @@ def members(request: HttpRequest) -> HttpResponse:
                 messages.success(request, f"{form.cleaned_data['email']} was added.")
                 form = MemberInviteForm()
         else:
-            errors = {field: " ".join(errs) for field, errs in form.errors.items()}
+            errors = form_field_errors(form)
     context = _members_context(request, invite_form=form, errors=errors)
     return render_page(request, "tenants/members.html", "tenants/_members.html", context)
 
@@ -61,7 +61,9 @@ def member_role(request: HttpRequest, membership_id: int) -> HttpResponse:
         except ApplicationError as exc:
             errors = form_errors_from(exc)
         else:
-            messages.success(request, f"{membership.user.email} is now {membership.get_role_display()}.")
+            messages.success(
+                request, f"{membership.user.email} is now {membership.get_role_display()}."
+            )
     context = _members_context(request, errors=errors)
     return render_page(request, "tenants/members.html", "tenants/_members.html", context)
 
@@ -114,7 +116,7 @@ def api_keys(request: HttpRequest) -> HttpResponse:
             else:
                 form = ApiKeyCreateForm(initial={"scopes": ["ingest"]})
         else:
-            errors = {field: " ".join(errs) for field, errs in form.errors.items()}
+            errors = form_field_errors(form)
     context = _keys_context(request, create_form=form, errors=errors, new_key=new_key)
     return render_page(request, "tenants/api_keys.html", "tenants/_api_keys.html", context)
 
@@ -126,7 +128,9 @@ def api_key_revoke(request: HttpRequest, api_key_id: int) -> HttpResponse:
     api_key = selectors.api_key_get(tenant=tenant, api_key_id=api_key_id)
     services.api_key_revoke(api_key=api_key)
     messages.success(request, f"Key {api_key.prefix}… was revoked.")
-    return render_page(request, "tenants/api_keys.html", "tenants/_api_keys.html", _keys_context(request))
+    return render_page(
+        request, "tenants/api_keys.html", "tenants/_api_keys.html", _keys_context(request)
+    )
 
 
 @tenant_page("settings", write=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -13,7 +14,7 @@ from tests.conftest import host_of
 pytestmark = pytest.mark.django_db
 
 
-def get_tenant_info(client: Client, **headers: str):
+def get_tenant_info(client: Client, **headers: Any) -> Any:
     return client.get("/api/v1/tenant", **headers)
 
 
@@ -82,7 +83,9 @@ def test_key_of_tenant_b_cannot_be_used_on_tenant_a_host(tenant, other_tenant, a
         Client(HTTP_HOST=host_of(tenant)), HTTP_AUTHORIZATION=f"Bearer {raw_b}"
     )
     assert response.status_code == 403
-    ok = get_tenant_info(Client(HTTP_HOST=host_of(other_tenant)), HTTP_AUTHORIZATION=f"Bearer {raw_b}")
+    ok = get_tenant_info(
+        Client(HTTP_HOST=host_of(other_tenant)), HTTP_AUTHORIZATION=f"Bearer {raw_b}"
+    )
     assert ok.status_code == 200 and ok.json()["slug"] == "beta"
 
 

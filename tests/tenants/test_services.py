@@ -44,13 +44,17 @@ def test_suspend_and_reactivate_are_audited(tenant):
     assert Tenant.objects.get(pk=tenant.pk).status == "suspended"
     services.tenant_set_status(tenant=tenant, status="active")
     actions = list(
-        AuditEntry.objects.filter(chain="alpha").order_by("-seq").values_list("action", flat=True)[:2]
+        AuditEntry.objects.filter(chain="alpha")
+        .order_by("-seq")
+        .values_list("action", flat=True)[:2]
     )
     assert actions == ["tenant.reactivated", "tenant.suspended"]
 
 
 def test_invite_creates_user_without_password_and_membership(tenant):
-    membership = services.member_invite(tenant=tenant, email="New.Person@Example.test", role="analyst")
+    membership = services.member_invite(
+        tenant=tenant, email="New.Person@Example.test", role="analyst"
+    )
     assert membership.user.email == "new.person@example.test"
     assert not membership.user.has_usable_password()
     entry = AuditEntry.objects.filter(chain="alpha", action="member.added").latest("seq")
@@ -121,7 +125,9 @@ def test_rotation_with_grace_keeps_old_key_until_it_expires(tenant):
     assert new.api_key.name == "rot" and new.api_key.scopes == ["ingest"]
     assert selectors.api_key_resolve(raw_key=old.raw_key).api_key is not None
     assert selectors.api_key_resolve(raw_key=new.raw_key).api_key is not None
-    ApiKey.objects.filter(pk=old.api_key.pk).update(revoked_at=timezone.now() - timedelta(seconds=1))
+    ApiKey.objects.filter(pk=old.api_key.pk).update(
+        revoked_at=timezone.now() - timedelta(seconds=1)
+    )
     assert selectors.api_key_resolve(raw_key=old.raw_key).api_key is None
 
 

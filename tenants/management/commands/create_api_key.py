@@ -16,7 +16,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("slug")
-        parser.add_argument("--scopes", default="ingest", help="comma-separated: ingest,read,budget")
+        parser.add_argument(
+            "--scopes", default="ingest", help="comma-separated: ingest,read,budget"
+        )
         parser.add_argument("--name", default="cli")
 
     def handle(self, *args: Any, **options: Any) -> None:

@@ -33,5 +33,7 @@ class Command(BaseCommand):
             raise CommandError(f"{exc.message} {detail}".strip()) from exc
         domain = tenant.get_primary_domain()
         self.stdout.write(
-            self.style.SUCCESS(f"Created tenant {tenant.schema_name} at {domain.domain if domain else '?'}")
+            self.style.SUCCESS(
+                f"Created tenant {tenant.schema_name} at {domain.domain if domain else '?'}"
+            )
         )

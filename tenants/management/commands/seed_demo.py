@@ -17,7 +17,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--quiet-logins", action="store_true", help="do not print the logins")
-        parser.add_argument("--only-print-logins", action="store_true", help="print logins, seed nothing")
+        parser.add_argument(
+            "--only-print-logins", action="store_true", help="print logins, seed nothing"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["only_print_logins"]:
@@ -28,7 +30,9 @@ class Command(BaseCommand):
             for spec in DEMO_TENANTS:
                 tenant = Tenant.objects.filter(schema_name=spec.slug).first()
                 if tenant is None:
-                    self.stdout.write(f"Creating demo tenant {spec.slug} (schema and migrations)...")
+                    self.stdout.write(
+                        f"Creating demo tenant {spec.slug} (schema and migrations)..."
+                    )
                     tenant = tenant_create(slug=spec.slug, name=spec.name)
                 else:
                     self.stdout.write(f"Demo tenant {spec.slug} exists; keeping it.")
@@ -49,9 +53,11 @@ class Command(BaseCommand):
         port = settings.VIGIL_PUBLIC_PORT
         base = settings.VIGIL_BASE_DOMAIN
         scheme = settings.VIGIL_PUBLIC_SCHEME
-        self.stdout.write(self.style.SUCCESS("\nDemo logins (password for all: %s)" % DEMO_PASSWORD))
+        self.stdout.write(self.style.SUCCESS(f"\nDemo logins (password for all: {DEMO_PASSWORD})"))
         self.stdout.write(f"  ops console  {scheme}://{base}:{port}/   {OPS_EMAIL}")
         for spec in DEMO_TENANTS:
             host = f"{spec.slug}.{base}"
             for email, role in spec.users:
-                self.stdout.write(f"  {spec.slug:<8} {role:<11} {scheme}://{host}:{port}/   {email}")
+                self.stdout.write(
+                    f"  {spec.slug:<8} {role:<11} {scheme}://{host}:{port}/   {email}"
+                )
