@@ -239,6 +239,16 @@ CELERY_TASK_ROUTES = {
 # Beat lives in `public`; each entry names a per-tenant task that
 # core.tasks.fan_out_to_tenants sends once into every active tenant's schema.
 CELERY_BEAT_SCHEDULE = {
+    # compliance: sign every moved audit chain head; re-hash every chain daily;
+    # expire old events/content per tenant retention settings (legal hold wins).
+    "compliance-checkpoint-chains": {
+        "task": "compliance.checkpoint_chains",
+        "schedule": 900.0,
+    },
+    "compliance-verify-chains": {
+        "task": "compliance.verify_chains",
+        "schedule": 86400.0,
+    },
     "tenant-heartbeat": {
         "task": "core.fan_out_to_tenants",
         "schedule": 60.0,
