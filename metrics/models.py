@@ -111,3 +111,6 @@ from metrics.rollups.models import (  # noqa: E402, F401
     HourlyRollup,
     ViolationRollup,
 )
+
+# Trace context around LLM calls (non-LLM OpenTelemetry spans).
+from metrics.otel.models import TraceSpan  # noqa: E402, F401
