@@ -11,6 +11,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 
 from compliance.services import audit_record
+from core.middleware import client_ip
+from tenants.login_guard import login_blocked, login_failure_record, login_success_record
 from tenants.selectors import membership_role, memberships_of_user
 
 
@@ -22,8 +24,19 @@ class LoginView(auth_views.LoginView):
         tenant = getattr(self.request, "tenant", None)
         return tenant.schema_name if tenant is not None else None
 
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        username = str(request.POST.get("username", ""))[:150]
+        if login_blocked(username=username, ip=client_ip(request)):
+            form = self.get_form()
+            form.errors.clear()
+            form.add_error(None, "Too many failed attempts. Try again in 15 minutes.")
+            self._record_failure(username, reason="blocked: too many failures")
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().post(request, *args, **kwargs)
+
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         user = form.get_user()
+        login_success_record(username=user.get_username(), ip=client_ip(self.request))
         tenant = getattr(self.request, "tenant", None)
         if (
             tenant is not None
@@ -46,9 +59,9 @@ class LoginView(auth_views.LoginView):
 
     def form_invalid(self, form: AuthenticationForm, record: bool = True) -> HttpResponse:
         if record:
-            self._record_failure(
-                str(self.request.POST.get("username", ""))[:150], reason="bad credentials"
-            )
+            username = str(self.request.POST.get("username", ""))[:150]
+            login_failure_record(username=username, ip=client_ip(self.request))
+            self._record_failure(username, reason="bad credentials")
         return super().form_invalid(form)
 
     def _record_failure(self, username: str, *, reason: str) -> None:

@@ -99,7 +99,7 @@ def _keys_context(request: HttpRequest, **extra: object) -> dict[str, object]:
 @require_http_methods(["GET", "POST"])
 def api_keys(request: HttpRequest) -> HttpResponse:
     tenant = request.tenant  # type: ignore[attr-defined]
-    form = ApiKeyCreateForm(request.POST or None)
+    form = ApiKeyCreateForm(request.POST or None, initial={"scopes": ["ingest"]})
     errors: dict[str, str] = {}
     new_key = None
     if request.method == "POST":

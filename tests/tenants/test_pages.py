@@ -258,3 +258,37 @@ def test_public_home_lists_tenants_for_multi_tenant_users(tenant, other_tenant, 
     response = public_client(user).get("/")
     assert response.status_code == 200
     assert b"Alpha Corp" in response.content and b"Beta Industries" in response.content
+
+
+def test_login_is_blocked_after_repeated_failures(tenant, member_factory):
+    from django.core.cache import cache
+    from django_tenants.utils import schema_context
+
+    from tenants.login_guard import MAX_FAILURES_PER_USER_AND_IP, _keys
+
+    user = member_factory(tenant, "admin")
+    with schema_context("public"):
+        cache.delete_many(list(_keys(user.username, "127.0.0.1")))
+    client = Client(HTTP_HOST=host_of(tenant))
+    for _ in range(MAX_FAILURES_PER_USER_AND_IP):
+        assert (
+            client.post("/login/", {"username": user.username, "password": "nope"}).status_code
+            == 200
+        )
+    response = client.post("/login/", {"username": user.username, "password": TEST_PASSWORD})
+    assert response.status_code == 429
+    assert b"Too many failed attempts" in response.content
+    assert AuditEntry.objects.filter(
+        chain="alpha", action="auth.login_failed", after__reason__startswith="blocked"
+    ).exists()
+    with schema_context("public"):
+        cache.delete_many(list(_keys(user.username, "127.0.0.1")))
+    assert (
+        client.post("/login/", {"username": user.username, "password": TEST_PASSWORD}).status_code
+        == 302
+    )
+
+
+def test_key_form_preselects_ingest_scope(tenant, admin_user, tenant_client):
+    response = tenant_client(tenant, admin_user).get("/settings/api-keys/")
+    assert re.search(rb'value="ingest"\s+checked', response.content)
