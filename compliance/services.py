@@ -10,8 +10,19 @@ from django.db import transaction
 from django.utils import timezone
 
 from compliance.audit import GENESIS_HASH, entry_hash
-from compliance.models import PLATFORM_CHAIN, AuditChainHead, AuditEntry
+from compliance.models import (
+    PLATFORM_CHAIN,
+    AuditChainHead,
+    AuditEntry,
+    ComplianceSettings,
+    ReviewState,
+    ViolationRecord,
+    ViolationReview,
+)
+from core.db import tenant_connection
+from core.exceptions import ApplicationError
 from core.request_context import current_context
+from core.services import model_update
 
 
 def _jsonable(values: dict[str, Any] | None) -> dict[str, Any]:
@@ -72,3 +83,101 @@ def audit_record(
         entry = AuditEntry.objects.create(**fields)
         AuditChainHead.objects.filter(pk=head.pk).update(seq=entry.seq, head_hash=entry.entry_hash)
     return entry
+
+
+# --- safety-violation reviews and tenant compliance settings -----------------
+
+
+def _tenant_slug() -> str:
+    slug = str(tenant_connection().schema_name)
+    if slug == PLATFORM_CHAIN:
+        raise ApplicationError("No tenant.", details={"tenant": "Run inside a tenant schema."})
+    return slug
+
+
+def violation_review_create(*, record: ViolationRecord, state: str, note: str) -> ViolationReview:
+    """Add a verdict on a record (never an edit: the latest review is the current state)."""
+    note = (note or "").strip()
+    errors: dict[str, str] = {}
+    if state not in ReviewState.values:
+        errors["state"] = "Choose confirmed, false positive or remediated."
+    if not note:
+        errors["note"] = "Say why: the review is evidence too."
+    elif len(note) > 2000:
+        errors["note"] = "At most 2000 characters."
+    if errors:
+        raise ApplicationError("Invalid review.", details=errors)
+    context = current_context()
+    slug = _tenant_slug()
+    with transaction.atomic():
+        previous = record.reviews.order_by("-created_at", "-id").first()
+        review = ViolationReview.objects.create(
+            record=record,
+            state=state,
+            note=note,
+            reviewer_id=context.actor_id,
+            reviewer_label=context.actor_label or "system",
+            reviewer_role=context.actor_role,
+            created_at=timezone.now(),
+        )
+        audit_record(
+            tenant_slug=slug,
+            action="violation.reviewed",
+            object_type="violation_record",
+            object_id=record.pk,
+            before={"state": previous.state if previous else "unreviewed"},
+            after={"state": state, "note": note, "policy": record.policy},
+        )
+    return review
+
+
+SETTINGS_FIELDS = [
+    "record_refusals",
+    "events_retention_days",
+    "content_retention_days",
+    "records_retention_days",
+    "legal_hold",
+    "legal_hold_reason",
+]
+RETENTION_LIMITS = {
+    "events_retention_days": (1, 3650),
+    "content_retention_days": (1, 3650),
+    "records_retention_days": (365, 36500),
+}
+
+
+def compliance_settings_get() -> ComplianceSettings:
+    """The current tenant's settings (defaults when never saved)."""
+    return ComplianceSettings.objects.filter(pk=1).first() or ComplianceSettings(pk=1)
+
+
+def compliance_settings_update(*, data: dict[str, Any]) -> ComplianceSettings:
+    """Change retention, refusal recording or the legal hold of the current tenant; audited."""
+    errors: dict[str, str] = {}
+    for name, (low, high) in RETENTION_LIMITS.items():
+        if name in data:
+            value = data[name]
+            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+                errors[name] = f"A whole number of days from {low} to {high}."
+    if data.get("legal_hold") and not str(data.get("legal_hold_reason", "")).strip():
+        errors["legal_hold_reason"] = "Say why the hold is placed (matter, ticket, counsel)."
+    if errors:
+        raise ApplicationError("Invalid settings.", details=errors)
+    if "legal_hold_reason" in data:
+        data = {**data, "legal_hold_reason": str(data["legal_hold_reason"]).strip()[:500]}
+    slug = _tenant_slug()
+    with transaction.atomic():
+        row, _ = ComplianceSettings.objects.select_for_update().get_or_create(pk=1)
+        row, before, after = model_update(instance=row, fields=SETTINGS_FIELDS, data=data)
+        if after:
+            ComplianceSettings.objects.filter(pk=1).update(updated_at=timezone.now())
+            audit_record(
+                tenant_slug=slug,
+                action="compliance_settings.updated",
+                object_type="compliance_settings",
+                object_id=slug,
+                before=before,
+                after=after,
+            )
+    row.refresh_from_db()
+    return row

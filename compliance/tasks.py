@@ -17,3 +17,11 @@ def checkpoint_chains() -> int:
 def verify_chains() -> int:
     """Beat, daily, in `public`: re-hash every link of every chain; return broken chains."""
     return sum(1 for result in chains_verify_all() if result.status != "ok")
+
+
+@shared_task(name="compliance.build_evidence_export", time_limit=3600, soft_time_limit=3500)
+def build_evidence_export(export_id: int) -> str:
+    """In the requesting tenant's schema: build one evidence ZIP; return its status."""
+    from compliance.evidence import evidence_export_build
+
+    return evidence_export_build(export_id=export_id).status
