@@ -5,6 +5,9 @@ from __future__ import annotations
 from celery import shared_task
 
 from compliance.chain import chains_verify_all, checkpoints_create
+from compliance.evidence import evidence_export_build
+from compliance.retention import retention_run
+from core.request_context import acting_as
 
 
 @shared_task(name="compliance.checkpoint_chains", time_limit=300, soft_time_limit=240)
@@ -22,6 +25,12 @@ def verify_chains() -> int:
 @shared_task(name="compliance.build_evidence_export", time_limit=3600, soft_time_limit=3500)
 def build_evidence_export(export_id: int) -> str:
     """In the requesting tenant's schema: build one evidence ZIP; return its status."""
-    from compliance.evidence import evidence_export_build
-
     return evidence_export_build(export_id=export_id).status
+
+
+@shared_task(name="compliance.retention_sweep", time_limit=300, soft_time_limit=280)
+def retention_sweep() -> int:
+    """Fanned out daily into each tenant schema: expire old events and content."""
+    with acting_as("retention sweep"):
+        result = retention_run(max_seconds=240.0)
+    return result.events_deleted + result.content_cleared

@@ -249,6 +249,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "compliance.verify_chains",
         "schedule": 86400.0,
     },
+    "compliance-retention-sweep": {
+        "task": "core.fan_out_to_tenants",
+        "schedule": 86400.0,
+        "args": ["compliance.retention_sweep"],
+    },
     "tenant-heartbeat": {
         "task": "core.fan_out_to_tenants",
         "schedule": 60.0,
