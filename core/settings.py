@@ -29,7 +29,8 @@ def env_list(name: str, default: str = "") -> list[str]:
 DEBUG = env_bool("DEBUG", False)
 # A fixed development key is only acceptable with DEBUG on; `check --deploy`
 # and the production docs require SECRET_KEY to be set.
-SECRET_KEY = os.environ.get("SECRET_KEY", "vigil-insecure-development-key-change-me-0123456789")
+DEVELOPMENT_SECRET_KEY = "vigil-insecure-development-key-change-me-0123456789"  # noqa: S105
+SECRET_KEY = os.environ.get("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
 
 VIGIL_BASE_DOMAIN = os.environ.get("VIGIL_BASE_DOMAIN", "localhost")
 ALLOWED_HOSTS = env_list(
@@ -148,6 +149,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
+# Every tenant is a subdomain of the base domain, so HSTS must cover subdomains.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", SECURE_HSTS_SECONDS >= 31536000)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None

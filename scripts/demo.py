@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -160,6 +161,11 @@ def main() -> None:
     web_port = int(os.environ.get("VIGIL_PORT", "8000"))
     if port_answers("127.0.0.1", web_port):
         sys.exit(f"Port {web_port} is in use; set VIGIL_PORT to another port.")
+    secret_file = STATE / "secret_key"
+    if not secret_file.exists():
+        secret_file.write_text(secrets.token_urlsafe(64))
+        secret_file.chmod(0o600)
+    os.environ.setdefault("SECRET_KEY", secret_file.read_text().strip())
     os.environ.update(
         DATABASE_URL=database_url,
         REDIS_URL=redis_url,
