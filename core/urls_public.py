@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from core.urls_api import urlpatterns as api_urlpatterns
+from core.urls_auth import urlpatterns as auth_urlpatterns
 from tenants.views import auth, ops
 
 ops_patterns = (
@@ -15,8 +16,7 @@ ops_patterns = (
 
 urlpatterns = [
     path("", auth.public_home, name="home"),
-    path("login/", auth.LoginView.as_view(), name="login"),
-    path("logout/", auth.LogoutView.as_view(), name="logout"),
+    *auth_urlpatterns,
     path("ops/", include(ops_patterns)),
     *api_urlpatterns,
 ]

@@ -3,13 +3,12 @@
 from django.urls import path
 
 from core.urls_api import urlpatterns as api_urlpatterns
-from tenants.views import auth
+from core.urls_auth import urlpatterns as auth_urlpatterns
 from tenants.views import settings as tenant_settings
 
 urlpatterns = [
     path("", tenant_settings.tenant_home, name="home"),
-    path("login/", auth.LoginView.as_view(), name="login"),
-    path("logout/", auth.LogoutView.as_view(), name="logout"),
+    *auth_urlpatterns,
     path("settings/members/", tenant_settings.members, name="members"),
     path(
         "settings/members/<int:membership_id>/role", tenant_settings.member_role, name="member-role"

@@ -153,11 +153,16 @@ def membership_create(*, tenant: Tenant, user: User, role: str) -> Membership:
 def member_invite(*, tenant: Tenant, email: str, role: str) -> Membership:
     """Add a user (created without a password if new) to the tenant with a role.
 
-    A new user sets a password through the password-reset flow the invitation email links to.
+    The invitation mail (sent by a task once the membership is committed) links a new
+    user to the set-password page.
     """
+    from tenants.tasks import send_invitation  # tasks import services; import at call time
+
     with transaction.atomic():
         user, _ = user_get_or_create(email=email)
-        return membership_create(tenant=tenant, user=user, role=role)
+        membership = membership_create(tenant=tenant, user=user, role=role)
+        transaction.on_commit(lambda: send_invitation.delay(membership.pk))
+    return membership
 
 
 def _lock_memberships(tenant_id: int) -> None:

@@ -174,3 +174,16 @@ def live_server_url(session_tenants: dict[str, Tenant], django_db_blocker: Any) 
         server.shutdown()
         server.server_close()
         django_db_blocker.restore()
+
+
+@pytest.fixture
+def celery_eager() -> Iterator[None]:
+    """Run tasks in-process when sent (for tests of what a task does after a commit)."""
+    from core.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager = previous
