@@ -1,6 +1,6 @@
 """The REST API, served on every host; the API key decides the tenant."""
 
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core.views import health
@@ -11,4 +11,5 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/tenant", TenantInfoView.as_view(), name="api-tenant"),
+    path("api/v1/metrics/", include("metrics.api.urls")),
 ]

@@ -39,7 +39,7 @@ def random_specs(n: int, *, seed: int = 42, max_hours: int = 24 * 6) -> list[dic
                 "query_type": rng.choice(["q", "summary"]),
                 "content_category": rng.choice(["news", "sports"]),
                 "environment": rng.choice(["production", "production", "staging"]),
-                "cost_usd": f"{rng.uniform(0.0001, 0.05) * (10 if feature == 'newsletter' else 1):.6f}",  # noqa: E501
+                "cost_usd": f"{rng.uniform(0.0001, 0.05) * (10 if feature == 'newsletter' else 1):.6f}",
                 "input_tokens": rng.randint(10, 2000),
                 "output_tokens": rng.randint(10, 500),
                 "latency_ms": rng.lognormvariate(5.3, 0.8) if rng.random() > 0.03 else None,
