@@ -1,0 +1,74 @@
+"""Which events keep their input/output text, and in what form.
+
+Content is kept only for events someone will look at: sampled for quality
+(deterministic, metrics.sampling), errors (any status but ok), tail latency
+(over the endpoint's threshold, 2 s by default), policy violations and
+refusals. It is redacted first (metrics.redaction) and expires after the
+tenant's content retention (30 days by default). A tenant can switch content
+storage off entirely (IngestSettings.store_content).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from metrics.ingest.models import (
+    DEFAULT_CONTENT_RETENTION_DAYS,
+    DEFAULT_SAMPLE_RATE,
+    IngestSettings,
+)
+from metrics.redaction import redact_content
+from metrics.rollups.models import DEFAULT_TAIL_THRESHOLD_MS, EndpointThreshold
+from metrics.sampling import is_sampled
+
+
+@dataclass(frozen=True)
+class ContentPolicy:
+    store_content: bool
+    retention: timedelta
+    sample_rate: float
+    thresholds: dict[str, float]
+
+    def tail_threshold(self, endpoint: str) -> float:
+        return self.thresholds.get(endpoint, DEFAULT_TAIL_THRESHOLD_MS)
+
+    def apply(self, row: dict[str, Any], *, received_at: datetime) -> None:
+        """Set is_sampled/is_tail and keep (redacted) or drop input/output in `row`."""
+        latency = row.get("latency_ms")
+        row["is_tail"] = latency is not None and latency > self.tail_threshold(row["endpoint"])
+        row["is_sampled"] = is_sampled(row["event_id"], self.sample_rate)
+        keep = self.store_content and (
+            row["is_sampled"]
+            or row["is_tail"]
+            or row["status"] != "ok"
+            or bool(row["policy_violations"])
+            or row["refused"]
+        )
+        if keep and (row["input"] or row["output"]):
+            row["input"] = redact_content(row["input"])
+            row["output"] = redact_content(row["output"])
+            row["content_expires_at"] = received_at + self.retention
+        else:
+            row["input"] = row["output"] = ""
+            row["content_expires_at"] = None
+
+
+def content_policy_current() -> ContentPolicy:
+    """The current tenant's policy (two small queries)."""
+    settings_row = IngestSettings.objects.filter(pk=1).first()
+    thresholds = dict(EndpointThreshold.objects.values_list("endpoint", "threshold_ms"))
+    if settings_row is None:
+        return ContentPolicy(
+            store_content=True,
+            retention=timedelta(days=DEFAULT_CONTENT_RETENTION_DAYS),
+            sample_rate=DEFAULT_SAMPLE_RATE,
+            thresholds=thresholds,
+        )
+    return ContentPolicy(
+        store_content=settings_row.store_content,
+        retention=timedelta(days=settings_row.content_retention_days),
+        sample_rate=settings_row.sample_rate,
+        thresholds=thresholds,
+    )
