@@ -143,7 +143,7 @@ def evidence_export_request(
         if active >= MAX_ACTIVE_EXPORTS:
             raise ApplicationError(
                 "Too many exports.",
-                details={"__all__": f"{active} exports are still building; wait for one."},
+                details={"form": f"{active} exports are still building; wait for one."},
             )
         export = EvidenceExport.objects.create(
             requested_by_id=context.actor_id,
@@ -451,3 +451,14 @@ def _audit_summary(slug: str, first_seq: int | None, last_seq: int | None) -> di
             .get()
         )
     return summary
+
+
+def evidence_export_record_download(*, export: EvidenceExport) -> None:
+    """Note in the audit log who downloaded which bundle (call inside the request)."""
+    audit_record(
+        tenant_slug=_current_slug(),
+        action="evidence_export.downloaded",
+        object_type="evidence_export",
+        object_id=export.pk,
+        after={"file": export.file_name, "sha256": export.sha256},
+    )

@@ -1,6 +1,6 @@
 """A tenant's host: its dashboard and settings (and the API, whose key must match)."""
 
-from django.urls import path
+from django.urls import include, path
 
 from core.urls_api import urlpatterns as api_urlpatterns
 from core.urls_auth import urlpatterns as auth_urlpatterns
@@ -29,6 +29,7 @@ urlpatterns = [
         tenant_settings.api_key_rotate,
         name="api-key-rotate",
     ),
+    path("compliance/", include("compliance.urls")),
     *api_urlpatterns,
 ]
 

@@ -4,48 +4,68 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='AuditChainHead',
+            name="AuditChainHead",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('chain', models.CharField(max_length=63, unique=True)),
-                ('seq', models.BigIntegerField(default=0)),
-                ('head_hash', models.CharField(max_length=64)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("chain", models.CharField(max_length=63, unique=True)),
+                ("seq", models.BigIntegerField(default=0)),
+                ("head_hash", models.CharField(max_length=64)),
             ],
         ),
         migrations.CreateModel(
-            name='AuditEntry',
+            name="AuditEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('chain', models.CharField(help_text="tenant slug, or 'public' for platform", max_length=63)),
-                ('seq', models.BigIntegerField()),
-                ('occurred_at', models.DateTimeField()),
-                ('actor_type', models.CharField(max_length=16)),
-                ('actor_id', models.CharField(blank=True, max_length=64)),
-                ('actor_label', models.CharField(blank=True, max_length=254)),
-                ('actor_role', models.CharField(blank=True, max_length=32)),
-                ('action', models.CharField(max_length=64)),
-                ('object_type', models.CharField(max_length=64)),
-                ('object_id', models.CharField(blank=True, max_length=64)),
-                ('before', models.JSONField(default=dict)),
-                ('after', models.JSONField(default=dict)),
-                ('ip', models.CharField(blank=True, max_length=64)),
-                ('user_agent', models.CharField(blank=True, max_length=400)),
-                ('request_id', models.CharField(blank=True, max_length=64)),
-                ('prev_hash', models.CharField(max_length=64)),
-                ('entry_hash', models.CharField(max_length=64)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "chain",
+                    models.CharField(
+                        help_text="tenant slug, or 'public' for platform", max_length=63
+                    ),
+                ),
+                ("seq", models.BigIntegerField()),
+                ("occurred_at", models.DateTimeField()),
+                ("actor_type", models.CharField(max_length=16)),
+                ("actor_id", models.CharField(blank=True, max_length=64)),
+                ("actor_label", models.CharField(blank=True, max_length=254)),
+                ("actor_role", models.CharField(blank=True, max_length=32)),
+                ("action", models.CharField(max_length=64)),
+                ("object_type", models.CharField(max_length=64)),
+                ("object_id", models.CharField(blank=True, max_length=64)),
+                ("before", models.JSONField(default=dict)),
+                ("after", models.JSONField(default=dict)),
+                ("ip", models.CharField(blank=True, max_length=64)),
+                ("user_agent", models.CharField(blank=True, max_length=400)),
+                ("request_id", models.CharField(blank=True, max_length=64)),
+                ("prev_hash", models.CharField(max_length=64)),
+                ("entry_hash", models.CharField(max_length=64)),
             ],
             options={
-                'ordering': ['chain', 'seq'],
-                'indexes': [models.Index(fields=['chain', '-occurred_at'], name='auditentry_chain_time'), models.Index(fields=['chain', 'action'], name='auditentry_chain_action')],
-                'constraints': [models.UniqueConstraint(fields=('chain', 'seq'), name='auditentry_chain_seq_unique')],
+                "ordering": ["chain", "seq"],
+                "indexes": [
+                    models.Index(fields=["chain", "-occurred_at"], name="auditentry_chain_time"),
+                    models.Index(fields=["chain", "action"], name="auditentry_chain_action"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("chain", "seq"), name="auditentry_chain_seq_unique"
+                    )
+                ],
             },
         ),
     ]

@@ -5,125 +5,214 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('compliance', '0002_audit_append_only'),
+        ("compliance", "0002_audit_append_only"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ComplianceSettings',
+            name="ComplianceSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('record_refusals', models.BooleanField(default=False)),
-                ('events_retention_days', models.PositiveIntegerField(default=400)),
-                ('content_retention_days', models.PositiveIntegerField(default=30)),
-                ('records_retention_days', models.PositiveIntegerField(default=2557)),
-                ('legal_hold', models.BooleanField(default=False)),
-                ('legal_hold_reason', models.CharField(blank=True, default='', max_length=500)),
-                ('updated_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("record_refusals", models.BooleanField(default=False)),
+                ("events_retention_days", models.PositiveIntegerField(default=400)),
+                ("content_retention_days", models.PositiveIntegerField(default=30)),
+                ("records_retention_days", models.PositiveIntegerField(default=2557)),
+                ("legal_hold", models.BooleanField(default=False)),
+                ("legal_hold_reason", models.CharField(blank=True, default="", max_length=500)),
+                ("updated_at", models.DateTimeField(blank=True, null=True)),
             ],
         ),
         migrations.CreateModel(
-            name='EvidenceExport',
+            name="EvidenceExport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('requested_by_id', models.CharField(max_length=64)),
-                ('requested_by_label', models.CharField(max_length=254)),
-                ('period_start', models.DateTimeField()),
-                ('period_end', models.DateTimeField()),
-                ('include_audit', models.BooleanField(default=True)),
-                ('include_violations', models.BooleanField(default=True)),
-                ('include_checkpoints', models.BooleanField(default=True)),
-                ('status', models.CharField(choices=[('pending', 'Queued'), ('running', 'Building'), ('done', 'Ready'), ('failed', 'Failed')], default='pending', max_length=16)),
-                ('progress', models.PositiveSmallIntegerField(default=0)),
-                ('message', models.CharField(blank=True, default='', max_length=500)),
-                ('file_name', models.CharField(blank=True, default='', max_length=80)),
-                ('size_bytes', models.BigIntegerField(default=0)),
-                ('sha256', models.CharField(blank=True, default='', max_length=64)),
-                ('counts', models.JSONField(default=dict)),
-                ('created_at', models.DateTimeField()),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("requested_by_id", models.CharField(max_length=64)),
+                ("requested_by_label", models.CharField(max_length=254)),
+                ("period_start", models.DateTimeField()),
+                ("period_end", models.DateTimeField()),
+                ("include_audit", models.BooleanField(default=True)),
+                ("include_violations", models.BooleanField(default=True)),
+                ("include_checkpoints", models.BooleanField(default=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Queued"),
+                            ("running", "Building"),
+                            ("done", "Ready"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("progress", models.PositiveSmallIntegerField(default=0)),
+                ("message", models.CharField(blank=True, default="", max_length=500)),
+                ("file_name", models.CharField(blank=True, default="", max_length=80)),
+                ("size_bytes", models.BigIntegerField(default=0)),
+                ("sha256", models.CharField(blank=True, default="", max_length=64)),
+                ("counts", models.JSONField(default=dict)),
+                ("created_at", models.DateTimeField()),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='ChainCheckpoint',
+            name="ChainCheckpoint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('chain', models.CharField(max_length=63)),
-                ('seq', models.BigIntegerField()),
-                ('head_hash', models.CharField(max_length=64)),
-                ('signed_at', models.DateTimeField()),
-                ('key_id', models.CharField(max_length=32)),
-                ('public_key_pem', models.TextField()),
-                ('signature', models.CharField(help_text='base64 Ed25519 signature', max_length=128)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("chain", models.CharField(max_length=63)),
+                ("seq", models.BigIntegerField()),
+                ("head_hash", models.CharField(max_length=64)),
+                ("signed_at", models.DateTimeField()),
+                ("key_id", models.CharField(max_length=32)),
+                ("public_key_pem", models.TextField()),
+                (
+                    "signature",
+                    models.CharField(help_text="base64 Ed25519 signature", max_length=128),
+                ),
             ],
             options={
-                'ordering': ['chain', 'seq', 'signed_at'],
-                'indexes': [models.Index(fields=['chain', '-seq'], name='checkpoint_chain_seq')],
+                "ordering": ["chain", "seq", "signed_at"],
+                "indexes": [models.Index(fields=["chain", "-seq"], name="checkpoint_chain_seq")],
             },
         ),
         migrations.CreateModel(
-            name='ChainVerification',
+            name="ChainVerification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('chain', models.CharField(max_length=63)),
-                ('started_at', models.DateTimeField()),
-                ('finished_at', models.DateTimeField()),
-                ('status', models.CharField(choices=[('ok', 'Intact'), ('broken', 'Broken')], max_length=16)),
-                ('entries_checked', models.BigIntegerField(default=0)),
-                ('checkpoints_checked', models.IntegerField(default=0)),
-                ('head_seq', models.BigIntegerField(default=0)),
-                ('first_bad_seq', models.BigIntegerField(blank=True, null=True)),
-                ('problems', models.JSONField(default=list)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("chain", models.CharField(max_length=63)),
+                ("started_at", models.DateTimeField()),
+                ("finished_at", models.DateTimeField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("ok", "Intact"), ("broken", "Broken")], max_length=16
+                    ),
+                ),
+                ("entries_checked", models.BigIntegerField(default=0)),
+                ("checkpoints_checked", models.IntegerField(default=0)),
+                ("head_seq", models.BigIntegerField(default=0)),
+                ("first_bad_seq", models.BigIntegerField(blank=True, null=True)),
+                ("problems", models.JSONField(default=list)),
             ],
             options={
-                'ordering': ['-started_at'],
-                'indexes': [models.Index(fields=['chain', '-started_at'], name='chainverif_chain_time')],
+                "ordering": ["-started_at"],
+                "indexes": [
+                    models.Index(fields=["chain", "-started_at"], name="chainverif_chain_time")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ViolationRecord',
+            name="ViolationRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('violation', 'Policy violation'), ('refusal', 'Refusal')], max_length=16)),
-                ('position', models.IntegerField(help_text="index in the event's policy_violations; -1 refusal")),
-                ('event_id', models.CharField(max_length=128)),
-                ('trace_id', models.CharField(blank=True, default='', max_length=64)),
-                ('span_id', models.CharField(blank=True, default='', max_length=32)),
-                ('feature', models.CharField(blank=True, default='', max_length=128)),
-                ('model', models.CharField(blank=True, default='', max_length=128)),
-                ('policy', models.CharField(max_length=128)),
-                ('severity', models.CharField(max_length=16)),
-                ('action', models.CharField(blank=True, default='', max_length=32)),
-                ('excerpt', models.CharField(blank=True, default='', max_length=300)),
-                ('occurred_at', models.DateTimeField(help_text="the event's timestamp")),
-                ('recorded_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("violation", "Policy violation"), ("refusal", "Refusal")],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "position",
+                    models.IntegerField(
+                        help_text="index in the event's policy_violations; -1 refusal"
+                    ),
+                ),
+                ("event_id", models.CharField(max_length=128)),
+                ("trace_id", models.CharField(blank=True, default="", max_length=64)),
+                ("span_id", models.CharField(blank=True, default="", max_length=32)),
+                ("feature", models.CharField(blank=True, default="", max_length=128)),
+                ("model", models.CharField(blank=True, default="", max_length=128)),
+                ("policy", models.CharField(max_length=128)),
+                ("severity", models.CharField(max_length=16)),
+                ("action", models.CharField(blank=True, default="", max_length=32)),
+                ("excerpt", models.CharField(blank=True, default="", max_length=300)),
+                ("occurred_at", models.DateTimeField(help_text="the event's timestamp")),
+                ("recorded_at", models.DateTimeField()),
             ],
             options={
-                'ordering': ['-occurred_at', '-id'],
-                'indexes': [models.Index(fields=['-occurred_at'], name='violation_time'), models.Index(fields=['policy', '-occurred_at'], name='violation_policy_time'), models.Index(fields=['feature', '-occurred_at'], name='violation_feature_time')],
-                'constraints': [models.UniqueConstraint(fields=('event_id', 'kind', 'position'), name='violationrecord_event_unique')],
+                "ordering": ["-occurred_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["-occurred_at"], name="violation_time"),
+                    models.Index(fields=["policy", "-occurred_at"], name="violation_policy_time"),
+                    models.Index(fields=["feature", "-occurred_at"], name="violation_feature_time"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("event_id", "kind", "position"), name="violationrecord_event_unique"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ViolationReview',
+            name="ViolationReview",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('state', models.CharField(choices=[('confirmed', 'Confirmed'), ('false_positive', 'False positive'), ('remediated', 'Remediated')], max_length=16)),
-                ('note', models.TextField()),
-                ('reviewer_id', models.CharField(max_length=64)),
-                ('reviewer_label', models.CharField(max_length=254)),
-                ('reviewer_role', models.CharField(blank=True, default='', max_length=32)),
-                ('created_at', models.DateTimeField()),
-                ('record', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reviews', to='compliance.violationrecord')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("confirmed", "Confirmed"),
+                            ("false_positive", "False positive"),
+                            ("remediated", "Remediated"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("note", models.TextField()),
+                ("reviewer_id", models.CharField(max_length=64)),
+                ("reviewer_label", models.CharField(max_length=254)),
+                ("reviewer_role", models.CharField(blank=True, default="", max_length=32)),
+                ("created_at", models.DateTimeField()),
+                (
+                    "record",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reviews",
+                        to="compliance.violationrecord",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['record', '-created_at'], name='review_record_time')],
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["record", "-created_at"], name="review_record_time")
+                ],
             },
         ),
     ]
