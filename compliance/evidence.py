@@ -46,6 +46,7 @@ logger = logging.getLogger("vigil.compliance")
 FILE_NAME = re.compile(r"^vigil-evidence-[a-z0-9_]+-\d{8}-\d{8}-[0-9a-f]{12}\.zip$")
 MAX_PERIOD = timedelta(days=3660)
 MAX_ACTIVE_EXPORTS = 3
+STALE_AFTER = timedelta(hours=2)
 PROGRESS_EVERY = 2000
 
 RECORD_FIELDS = (
@@ -136,6 +137,7 @@ def evidence_export_request(
         raise ApplicationError("Invalid export request.", details=errors)
     signing_key_load()  # fail now, on the page, rather than later in the worker
     context = current_context()
+    _expire_stale_exports()
     with transaction.atomic():
         active = EvidenceExport.objects.filter(
             status__in=[ExportStatus.PENDING, ExportStatus.RUNNING]
@@ -168,11 +170,35 @@ def evidence_export_request(
                 "include_checkpoints": export.include_checkpoints,
             },
         )
-        from compliance.tasks import build_evidence_export
-
         export_id = export.pk
-        transaction.on_commit(lambda: build_evidence_export.delay(export_id))
+        transaction.on_commit(lambda: _enqueue(export_id))
     return export
+
+
+def _enqueue(export_id: int) -> None:
+    from compliance.tasks import build_evidence_export
+
+    try:
+        build_evidence_export.delay(export_id)
+    except Exception:  # broker unreachable: say so on the page instead of failing the request
+        logger.exception("could not queue evidence export %s", export_id)
+        EvidenceExport.objects.filter(pk=export_id, status=ExportStatus.PENDING).update(
+            status=ExportStatus.FAILED,
+            message="The task queue is unavailable; request the bundle again shortly.",
+            finished_at=timezone.now(),
+        )
+
+
+def _expire_stale_exports() -> None:
+    """A worker that died leaves an export 'building' forever: fail it after STALE_AFTER."""
+    EvidenceExport.objects.filter(
+        status__in=[ExportStatus.PENDING, ExportStatus.RUNNING],
+        created_at__lt=timezone.now() - STALE_AFTER,
+    ).update(
+        status=ExportStatus.FAILED,
+        message="The build did not finish in time; request it again.",
+        finished_at=timezone.now(),
+    )
 
 
 class _ZipMember:

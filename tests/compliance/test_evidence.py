@@ -303,3 +303,36 @@ def test_export_files_cannot_escape_the_tenant_folder(tenant, signing_key):
     assert export_file_path(export, tenant_slug=tenant.schema_name) is None
     export.file_name = "/etc/passwd"
     assert export_file_path(export, tenant_slug=tenant.schema_name) is None
+
+
+def test_empty_period_still_gives_a_verifiable_bundle(tenant, signing_key):
+    with tenant_context(tenant):
+        with acting_as("officer"):
+            export = evidence_export_request(
+                period_start=timezone.now() - timedelta(days=3650),
+                period_end=timezone.now() - timedelta(days=3000),
+            )
+        export = evidence_export_build(export_id=export.pk)
+        path = export_file_path(export, tenant_slug=tenant.schema_name)
+    assert export.status == "done" and path is not None
+    assert export.counts["audit_entries"] == 0 and export.counts["violation_records"] == 0
+    report = verify_bundle(str(path))
+    assert report.ok, report.problems
+
+
+def test_stale_exports_are_failed_and_the_limit_applies(tenant, signing_key):
+    now = timezone.now()
+    with tenant_context(tenant):
+        stale = EvidenceExport.objects.create(
+            requested_by_id="1",
+            requested_by_label="x",
+            period_start=now - timedelta(days=2),
+            period_end=now,
+            created_at=now - timedelta(hours=3),
+        )
+        for _ in range(3):
+            evidence_export_request(period_start=now - timedelta(days=1), period_end=now)
+        assert EvidenceExport.objects.get(pk=stale.pk).status == "failed"
+        with pytest.raises(ApplicationError) as excinfo:
+            evidence_export_request(period_start=now - timedelta(days=1), period_end=now)
+    assert "still building" in excinfo.value.details["form"]
