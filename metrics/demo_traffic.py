@@ -3,22 +3,26 @@
 `event_build` makes one unsaved Event with sensible defaults; `events_insert`
 writes a batch and marks its hours dirty (what ingestion does); the scenario
 in metrics/demo_scenario.py shapes realistic traffic with the field guide's
-three incidents, and `seed_tenant_traffic` fills a tenant with it.
+three incidents, `seed_tenant_traffic` fills a demo tenant with it, and
+`generate_bulk_traffic` writes millions of events with COPY for benchmarks.
 """
 
 from __future__ import annotations
 
+import json
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django_tenants.utils import tenant_context
 
-from metrics.models import CostSource, Event
-from metrics.rollups.services import dirty_hours_mark, dirty_hours_process
+from metrics.demo_scenario import TAIL_THRESHOLDS_MS, DemoScenario
+from metrics.models import CostSource, EndpointThreshold, Event
+from metrics.rollups.services import dirty_hours_mark, dirty_hours_process, floor_hour
 
 _DEFAULTS: dict[str, Any] = {
     "feature": "chat",
@@ -67,45 +71,110 @@ def seed_tenant_traffic(
     tenant: Any,
     *,
     days: int = 30,
-    events_per_day: int = 1500,
+    events_per_day: int = 1200,
     now: datetime | None = None,
     seed: int | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> int:
     """Fill `tenant` with `days` of demo traffic ending now, then build its rollups.
 
-    Idempotent: events carry deterministic ids (per tenant, day and sequence)
-    and days that already hold demo events are skipped, so re-running only adds
-    the days that are missing (e.g. the ones since the last run).
+    Idempotent: event ids are deterministic (tenant, day, sequence) and days
+    that already hold demo events are skipped, so a re-run only adds the days
+    missing since the last one.
     """
-    from metrics.demo_scenario import DemoScenario
-
     say = progress or (lambda _msg: None)
-    end = (now or datetime.now(tz=UTC)).replace(minute=0, second=0, microsecond=0)
-    end += timedelta(hours=1)
-    first_day = (end - timedelta(days=days)).date()
+    end = floor_hour(now or datetime.now(tz=UTC)) + timedelta(hours=1)
+    start = end - timedelta(days=days)
     inserted = 0
     with tenant_context(tenant):
-        scenario = DemoScenario(
-            tenant_slug=tenant.schema_name, start=end - timedelta(days=days), end=end, seed=seed
-        )
-        existing = set(
-            Event.objects.filter(event_id__startswith=f"demo-{tenant.schema_name}-")
-            .values_list("event_id", flat=True)
-            .distinct()
-            .iterator()
-        )
-        existing_days = {eid.split("-")[2] for eid in existing if eid.count("-") >= 3}
-        for offset in range(days + 1):
-            day = first_day + timedelta(days=offset)
-            if day.strftime("%Y%m%d") in existing_days:
-                continue
-            batch = scenario.events_for_day(day, events_per_day)
-            if not batch:
-                continue
-            inserted += events_insert(batch)
-            say(f"  {tenant.schema_name}: {day} {len(batch):>6} events (total {inserted})")
+        for endpoint, threshold in TAIL_THRESHOLDS_MS.items():
+            EndpointThreshold.objects.get_or_create(
+                endpoint=endpoint, defaults={"threshold_ms": threshold}
+            )
+        scenario = DemoScenario(tenant_slug=tenant.schema_name, start=start, end=end, seed=seed)
+        done = {
+            d.date() if isinstance(d, datetime) else d
+            for d in Event.objects.filter(event_id__startswith=f"demo-{tenant.schema_name}-").dates(
+                "timestamp", "day"
+            )
+        }
+        day = start.date()
+        while day <= end.date():
+            if day not in done:
+                batch = scenario.events_for_day(day, events_per_day)
+                if batch:
+                    inserted += events_insert(batch)
+                    say(f"  {tenant.schema_name} {day}: {len(batch):>6} events (total {inserted})")
+            day += timedelta(days=1)
         say(f"  {tenant.schema_name}: building rollups ...")
         result = dirty_hours_process(max_hours=100_000, time_budget_s=3600)
         say(f"  {tenant.schema_name}: {result.hours} hours rolled up in {result.seconds:.1f}s")
     return inserted
+
+
+# --- large volumes (benchmarks): COPY ------------------------------------------------------
+def _copy_columns() -> list[tuple[str, Any]]:
+    columns = []
+    for field in Event._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        default = field.get_default() if field.has_default() else None
+        columns.append((str(field.column), default))
+    return columns
+
+
+def events_copy(rows: Iterable[dict[str, Any]]) -> tuple[int, set[datetime]]:
+    """COPY event dicts into the current schema's event table; returns (count, hours).
+
+    The caller marks the hours dirty (or rebuilds them); nothing is validated,
+    so this is for generated data only.
+    """
+    columns = _copy_columns()
+    json_columns = {"policy_violations", "scores", "retrieval", "attributes"}
+    names = ", ".join(name for name, _ in columns)
+    count = 0
+    hours: set[datetime] = set()
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY metrics_event ({names}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            values = []
+            for name, default in columns:
+                value = row.get(name, default)
+                if name in json_columns:
+                    value = json.dumps(value if value is not None else default)
+                values.append(value)
+            copy.write_row(values)
+            hours.add(floor_hour(row["timestamp"]))
+            count += 1
+    return count, hours
+
+
+def generate_bulk_traffic(
+    tenant: Any,
+    *,
+    events: int,
+    days: int = 30,
+    now: datetime | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> int:
+    """About `events` demo events over `days` via COPY (no rollups: the caller builds them)."""
+    say = progress or (lambda _msg: None)
+    end = floor_hour(now or datetime.now(tz=UTC)) + timedelta(hours=1)
+    start = end - timedelta(days=days)
+    total = 0
+    began = time.monotonic()
+    with tenant_context(tenant):
+        scenario = DemoScenario(tenant_slug=f"bulk{tenant.schema_name}", start=start, end=end)
+        per_day = max(1, round(events / days / 1.03))  # search calls add a child span
+        day = start.date()
+        while day <= end.date():
+            with transaction.atomic():
+                count, hours = events_copy(scenario.draw_day(day, per_day))
+                dirty_hours_mark(hours=hours)
+            total += count
+            rate = total / max(time.monotonic() - began, 1e-9)
+            say(f"  {day}: {count:>8} events, {total:>9} total ({rate:,.0f}/s)")
+            day += timedelta(days=1)
+    return total

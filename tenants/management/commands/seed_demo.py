@@ -4,6 +4,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from core.request_context import acting_as
@@ -20,6 +21,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--only-print-logins", action="store_true", help="print logins, seed nothing"
         )
+        parser.add_argument("--no-traffic", action="store_true", help="skip the demo traffic")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["only_print_logins"]:
@@ -40,6 +42,10 @@ class Command(BaseCommand):
                     user, _ = user_get_or_create(email=email, password=DEMO_PASSWORD)
                     if not Membership.objects.filter(tenant=tenant, user=user).exists():
                         membership_create(tenant=tenant, user=user, role=role)
+        if not options["no_traffic"]:
+            # Provided by the metrics app (a command, so tenants does not import metrics).
+            slugs = [f"--tenant={spec.slug}" for spec in DEMO_TENANTS]
+            call_command("seed_demo_traffic", *slugs, stdout=self.stdout)
         if not options["quiet_logins"]:
             self._print_logins()
 
