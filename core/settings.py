@@ -189,6 +189,10 @@ VIGIL_DATA_DIR = Path(os.environ.get("VIGIL_DATA_DIR", BASE_DIR / ".vigil" / "da
 VIGIL_SIGNING_KEY_PATH = Path(
     os.environ.get("VIGIL_SIGNING_KEY_PATH", BASE_DIR / ".vigil" / "signing_key.pem")
 )
+# Ingest protection per tenant (metrics/ingest/ratelimit.py, docs/api.md); 0 = no limit.
+VIGIL_INGEST_RATE_REQUESTS = float(os.environ.get("VIGIL_INGEST_RATE_REQUESTS", "50"))
+VIGIL_INGEST_RATE_EVENTS = float(os.environ.get("VIGIL_INGEST_RATE_EVENTS", "20000"))
+VIGIL_INGEST_RATE_WINDOW_S = int(os.environ.get("VIGIL_INGEST_RATE_WINDOW_S", "10"))
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "127.0.0.1")

@@ -11,5 +11,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/tenant", TenantInfoView.as_view(), name="api-tenant"),
+    path("", include("metrics.ingest.urls")),  # POST /api/v1/events
     path("api/v1/metrics/", include("metrics.api.urls")),
 ]
