@@ -13,4 +13,5 @@ urlpatterns = [
     path("api/v1/tenant", TenantInfoView.as_view(), name="api-tenant"),
     path("", include("metrics.ingest.urls")),  # POST /api/v1/events
     path("api/v1/metrics/", include("metrics.api.urls")),
+    path("", include("metrics.otel.urls")),  # OTLP traces and the Langfuse-compatible paths
 ]

@@ -69,9 +69,31 @@ def other_tenant(session_tenants: dict[str, Tenant], db: None) -> Tenant:
     return Tenant.objects.get(pk=session_tenants["beta"].pk)
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Always set up the test database, also for a run of only `committed_db` tests.
+
+    pytest-django creates the test database only when some collected test asks for
+    `db`/`transactional_db`/`live_server` or carries the django_db marker; a run of only
+    committed_db/live_server_url tests would otherwise write into the development DB.
+    """
+    import pytest_django.fixtures as django_fixtures
+
+    original = django_fixtures._get_databases_for_setup
+
+    def with_default(items: Any) -> tuple[set[str], set[str]]:
+        aliases, serialized = original(items)
+        return {*aliases, "default"}, serialized
+
+    django_fixtures._get_databases_for_setup = with_default
+
+
 @pytest.fixture
 def committed_db(django_db_blocker: Any) -> Iterator[None]:
     """Database access without the per-test transaction: writes are committed."""
+    from django.db import connection
+
+    name = str(connection.settings_dict["NAME"])
+    assert name.startswith("test_"), f"committed_db must run on the test database, not {name}"
     with django_db_blocker.unblock():
         yield
         tenant_connection().set_schema_to_public()

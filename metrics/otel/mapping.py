@@ -10,6 +10,7 @@ span is kept as trace context. The attribute table lives in docs/otel.md.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from metrics.otel.attrs import (
@@ -31,6 +32,9 @@ EVENT_ID_PREFIX = "otel"
 CONTENT_MAX_CHARS = 64_000
 SPAN_ATTRIBUTES_MAX = 64
 SPAN_ATTRIBUTE_VALUE_MAX = 1_000
+# The ingest pipeline refuses event attributes over 16 KiB as JSON: stay well inside.
+EVENT_ATTRIBUTES_BUDGET = 12_000
+EVENT_ATTRIBUTE_VALUE_MAX = 256
 
 LANGFUSE_LLM_TYPES = {"generation", "embedding"}
 OPENINFERENCE_LLM_KINDS = {"LLM", "EMBEDDING"}
@@ -132,7 +136,9 @@ def _environment(attrs: Attrs, resource: Attrs, metadata: dict[str, Any]) -> str
     value = first(attrs, keys) or first(resource, keys)
     if value:
         return as_str(value)
-    langfuse_env = as_str(attrs.get("langfuse.environment"))
+    langfuse_env = as_str(
+        first(attrs, ("langfuse.environment",)) or resource.get("langfuse.environment")
+    )
     return langfuse_env if langfuse_env and langfuse_env != "default" else None
 
 
@@ -140,7 +146,7 @@ def _release(attrs: Attrs, resource: Attrs, metadata: dict[str, Any]) -> str | N
     value = (
         _label(attrs, resource, metadata, "release")
         or first(attrs, ("langfuse.release", "langfuse.version", "service.version"))
-        or first(resource, ("service.version",))
+        or first(resource, ("langfuse.release", "service.version"))
     )
     return as_str(value)
 
@@ -227,9 +233,19 @@ def is_content_key(key: str) -> bool:
     return key.startswith(CONTENT_KEY_MARKERS)
 
 
-def bounded_attributes(attrs: Attrs, *, skip_prefixes: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Up to SPAN_ATTRIBUTES_MAX non-content attributes, long values cut (stable order)."""
+def bounded_attributes(
+    attrs: Attrs,
+    *,
+    skip_prefixes: tuple[str, ...] = (),
+    value_max: int = SPAN_ATTRIBUTE_VALUE_MAX,
+    budget: int | None = None,
+) -> dict[str, Any]:
+    """Up to SPAN_ATTRIBUTES_MAX non-content attributes, long values cut (stable order).
+
+    With `budget`, attributes stop once their JSON size would pass that many bytes.
+    """
     kept: dict[str, Any] = {}
+    used = 2
     for key in sorted(attrs):
         if len(kept) >= SPAN_ATTRIBUTES_MAX:
             break
@@ -237,9 +253,14 @@ def bounded_attributes(attrs: Attrs, *, skip_prefixes: tuple[str, ...] = ()) -> 
             continue
         value = attrs[key]
         if isinstance(value, str):
-            value = value[:SPAN_ATTRIBUTE_VALUE_MAX]
+            value = value[:value_max]
         elif isinstance(value, list | dict):
-            value = as_str(value, max_length=SPAN_ATTRIBUTE_VALUE_MAX)
+            value = as_str(value, max_length=value_max)
+        if budget is not None:
+            size = len(json.dumps({key[:128]: value}, default=str).encode()) + 1
+            if used + size > budget:
+                break
+            used += size
         kept[key[:128]] = value
     return kept
 
@@ -302,7 +323,12 @@ def span_to_event(span: dict[str, Any]) -> dict[str, Any]:
         "otel.span_name": as_str(span.get("name"), max_length=256),
         "otel.scope": as_str((span.get("scope") or {}).get("name"), max_length=256),
         "service.name": as_str(resource.get("service.name"), max_length=128),
-        **bounded_attributes(attrs, skip_prefixes=("vigil.", "langfuse.internal.")),
+        **bounded_attributes(
+            attrs,
+            skip_prefixes=("vigil.", "langfuse.internal."),
+            value_max=EVENT_ATTRIBUTE_VALUE_MAX,
+            budget=EVENT_ATTRIBUTES_BUDGET,
+        ),
     }
     return {key: value for key, value in event.items() if value is not None}
 

@@ -295,3 +295,10 @@ def test_trace_context_attributes_are_bounded() -> None:
     context = span_to_context(make_span(attrs))
     assert len(context["attributes"]) == 64
     assert all(len(value) == 1000 for value in context["attributes"].values())
+
+
+def test_event_attributes_stay_inside_the_pipeline_limit() -> None:
+    attrs = {**GENAI, **{f"k{i:03}": "v" * 5000 for i in range(200)}}
+    event = span_to_event(make_span(attrs))
+    assert len(json.dumps(event["attributes"]).encode()) <= 12_000
+    assert all(len(str(value)) <= 256 for value in event["attributes"].values())

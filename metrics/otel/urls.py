@@ -1,0 +1,13 @@
+"""OTLP and Langfuse-compatible routes (included by core/urls_api.py)."""
+
+from django.urls import path
+
+from metrics.otel import api
+
+urlpatterns = [
+    path("api/otel/v1/traces", api.otlp_traces, name="otel-traces"),
+    path("api/v1/traces", api.otlp_traces, name="otel-traces-alias"),
+    path("api/public/otel/v1/traces", api.langfuse_otel_traces, name="langfuse-otel-traces"),
+    path("api/public/health", api.langfuse_health, name="langfuse-health"),
+    path("api/public/projects", api.langfuse_projects, name="langfuse-projects"),
+]
