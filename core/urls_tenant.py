@@ -30,6 +30,7 @@ urlpatterns = [
         name="api-key-rotate",
     ),
     path("compliance/", include("compliance.urls")),
+    path("pricing/", include("metrics.pricing.urls")),
     *api_urlpatterns,
 ]
 

@@ -1,0 +1,55 @@
+"""The "Unpriced models" page: models Vigil could not price, and the tenant's overrides."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.http import require_http_methods
+
+from core.exceptions import ApplicationError
+from core.roles import tenant_page
+from core.views_helpers import form_errors_from, form_field_errors, render_page
+from metrics.pricing.forms import PriceOverrideForm
+from metrics.pricing.selectors import price_overrides_list, unpriced_models_list
+from metrics.pricing.services import events_reprice, price_override_create
+
+PAGE, PARTIAL = "metrics/pricing/unpriced.html", "metrics/pricing/_unpriced.html"
+
+
+def _context(request: HttpRequest, **extra: object) -> dict[str, object]:
+    return {
+        "unpriced": unpriced_models_list(),
+        "overrides": price_overrides_list(),
+        "form": extra.pop("form", PriceOverrideForm()),
+        **extra,
+    }
+
+
+@tenant_page("dashboard")
+@require_http_methods(["GET"])
+def unpriced_models(request: HttpRequest) -> HttpResponse:
+    return render_page(request, PAGE, PARTIAL, _context(request))
+
+
+@tenant_page("settings", write=True)
+@require_http_methods(["POST"])
+def price_override_add(request: HttpRequest) -> HttpResponse:
+    """Add a negotiated price (admins), then re-price the events it now covers."""
+    tenant = request.tenant  # type: ignore[attr-defined]
+    form = PriceOverrideForm(request.POST)
+    errors: dict[str, str] = {}
+    if not form.is_valid():
+        errors = form_field_errors(form)
+    else:
+        try:
+            override = price_override_create(tenant=tenant, **form.cleaned_data)
+        except ApplicationError as exc:
+            errors = form_errors_from(exc)
+        else:
+            result = events_reprice(tenant=tenant)
+            messages.success(
+                request,
+                f"Price for {override.model} saved; {result.changed} unpriced events re-priced.",
+            )
+            form = PriceOverrideForm()
+    return render_page(request, PAGE, PARTIAL, _context(request, form=form, errors=errors))
