@@ -23,6 +23,7 @@ from google.rpc.status_pb2 import Status
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 
 from core.exceptions import ApplicationError
+from metrics.ingest.ratelimit import ingest_rate_check
 from metrics.otel.decode import (
     JSON,
     MAX_BODY_BYTES,
@@ -40,7 +41,9 @@ GRPC_CODES = {400: 3, 401: 16, 403: 7, 405: 12, 413: 8, 415: 3, 429: 8, 503: 14}
 VIGIL_VERSION = "vigil-0.1"
 
 
-def _status_response(request: HttpRequest, message: str, status: int) -> HttpResponse:
+def _status_response(
+    request: HttpRequest, message: str, status: int, *, retry_after_s: int = 5
+) -> HttpResponse:
     """An OTLP error: google.rpc.Status as protobuf or JSON (plus Vigil's `error` key)."""
     code = GRPC_CODES.get(status, 2)
     if media_type(request.content_type or "") == PROTOBUF:
@@ -50,8 +53,17 @@ def _status_response(request: HttpRequest, message: str, status: int) -> HttpRes
         payload = {"code": code, "message": message, "error": message}
         response = JsonResponse(payload, status=status)
     if status in {429, 503}:
-        response["Retry-After"] = "5"
+        response["Retry-After"] = str(retry_after_s)
     return response
+
+
+def _rate_limited(
+    request: HttpRequest, tenant: Tenant, kind: str, amount: int
+) -> HttpResponse | None:
+    decision = ingest_rate_check(tenant_slug=tenant.schema_name, kind=kind, amount=amount)
+    if decision.allowed:
+        return None
+    return _status_response(request, decision.message, 429, retry_after_s=decision.retry_after_s)
 
 
 def _success_response(request: HttpRequest, rejected: int, error_message: str) -> HttpResponse:
@@ -85,6 +97,9 @@ def _export(request: HttpRequest, *, source: str) -> HttpResponse:
     if refusal is not None:
         return refusal
     tenant: Tenant = request.tenant  # type: ignore[attr-defined]
+    limited = _rate_limited(request, tenant, "requests", 1)
+    if limited is not None:
+        return limited
     body = request.read(MAX_BODY_BYTES + 1)
     try:
         decoded = decode_traces(
@@ -94,6 +109,10 @@ def _export(request: HttpRequest, *, source: str) -> HttpResponse:
         )
     except OtlpDecodeError as exc:
         return _status_response(request, exc.message, exc.status)
+    # Every span counts against the tenant's event rate (context spans cost storage too).
+    limited = _rate_limited(request, tenant, "events", len(decoded.spans))
+    if limited is not None:
+        return limited
     try:
         result = otel_spans_ingest(tenant=tenant, decoded=decoded, source=source)
     except ApplicationError as exc:
