@@ -108,6 +108,10 @@ def send_batch(
         result = SendResult(delivered=False, status=status)
         with contextlib.suppress(OSError):
             _summarise(status, exc.read(), result)
+        if status == 400 and result.rejected:
+            # Vigil answered per event and refused every one: delivered, nothing to retry.
+            result.delivered = True
+            return result
         result.retryable = status in RETRYABLE_STATUSES
         result.retry_after_s = _retry_after_seconds(exc.headers.get("Retry-After"))
         if not result.error:
