@@ -118,3 +118,14 @@ from metrics.otel.models import TraceSpan  # noqa: E402, F401
 # Per-tenant price overrides and ingestion settings.
 from metrics.ingest.models import IngestSettings  # noqa: E402, F401
 from metrics.pricing.models import PriceOverride  # noqa: E402, F401
+
+# Quality: sampling policies, judges, rubrics, grades, calibration, deployments, findings.
+from metrics.quality.models import (  # noqa: E402, F401
+    CalibrationItem,
+    Deployment,
+    Grade,
+    JudgeConfig,
+    QualityFinding,
+    Rubric,
+    SamplingPolicy,
+)
