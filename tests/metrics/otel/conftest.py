@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -80,6 +81,9 @@ class _FakeOpenAI(BaseHTTPRequestHandler):
             self._answer(429, {"error": {"message": "Rate limit reached", "type": "requests"}})
             return
         prompt = " ".join(str(m.get("content", "")) for m in body.get("messages", []))
+        if body.get("stream"):
+            self._stream(str(body.get("model")))
+            return
         answer = {
             "id": f"chatcmpl-{uuid.uuid4().hex[:8]}",
             "object": "chat.completion",
@@ -95,6 +99,31 @@ class _FakeOpenAI(BaseHTTPRequestHandler):
             "usage": {"prompt_tokens": 120, "completion_tokens": 30, "total_tokens": 150},
         }
         self._answer(200, answer)
+
+    def _stream(self, model: str) -> None:
+        """Server-sent events: the first token after ~60 ms, usage in the last chunk."""
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        base = {"id": "chatcmpl-s", "object": "chat.completion.chunk", "created": 1_780_000_000}
+        base["model"] = f"{model}-2024-07-18"
+        chunks: list[dict[str, Any]] = [
+            {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": "Hel"}}]},
+            {
+                **base,
+                "choices": [{"index": 0, "delta": {"content": "lo"}, "finish_reason": "stop"}],
+            },
+            {**base, "choices": [], "usage": {"prompt_tokens": 40, "completion_tokens": 2}},
+        ]
+        time.sleep(0.06)
+        for chunk in chunks:
+            self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+            self.wfile.flush()
+            time.sleep(0.02)
+        self.wfile.write(b"data: [DONE]\n\n")
+        self.wfile.flush()
+        self.close_connection = True
 
     def _answer(self, status: int, payload: dict[str, Any]) -> None:
         data = json.dumps(payload).encode()

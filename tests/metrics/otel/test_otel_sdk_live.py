@@ -135,6 +135,30 @@ def test_instrumented_openai_call_becomes_a_priced_event(
     assert view.total_cost_usd == event.cost_usd
 
 
+def test_streaming_call_has_time_to_first_token(
+    live_server_url: str,
+    alpha_key: LiveKey,
+    fake_openai_url: str,
+    instrumented: tuple[TracerProvider, InMemorySpanExporter],
+) -> None:
+    _, memory = instrumented
+    client = openai.OpenAI(api_key="sk-test", base_url=fake_openai_url, max_retries=0)
+    stream = client.chat.completions.create(
+        model="gpt-4o-mini",
+        messages=[{"role": "user", "content": "stream please"}],
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    assert "".join(c.choices[0].delta.content or "" for c in stream if c.choices) == "Hello"
+    [span] = memory.get_finished_spans()
+    assert exporter_for(live_server_url, alpha_key).export([span]) == SpanExportResult.SUCCESS
+    [event] = events_where(alpha_key.tenant, trace_id=format_trace_id(span.context.trace_id))
+    assert event.time_to_first_token_ms is not None
+    assert event.latency_ms is not None
+    assert 50 <= event.time_to_first_token_ms < event.latency_ms
+    assert (event.input_tokens, event.output_tokens) == (40, 2)
+
+
 def test_re_export_never_double_counts(
     live_server_url: str,
     alpha_key: LiveKey,
