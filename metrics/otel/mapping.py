@@ -27,6 +27,7 @@ from metrics.otel.attrs import (
     prefixed,
 )
 from metrics.otel.usage import seconds_to_ms, span_usage
+from metrics.redaction import redact_content
 
 EVENT_ID_PREFIX = "otel"
 CONTENT_MAX_CHARS = 64_000
@@ -240,7 +241,10 @@ def bounded_attributes(
     value_max: int = SPAN_ATTRIBUTE_VALUE_MAX,
     budget: int | None = None,
 ) -> dict[str, Any]:
-    """Up to SPAN_ATTRIBUTES_MAX non-content attributes, long values cut (stable order).
+    """Up to SPAN_ATTRIBUTES_MAX non-content attributes, long values cut, PII redacted.
+
+    Free attributes are stored for every span, not only sampled ones, so string values
+    pass the same redaction as event content (e-mails, cards, phones, IBANs, secrets).
 
     With `budget`, attributes stop once their JSON size would pass that many bytes.
     """
@@ -252,10 +256,10 @@ def bounded_attributes(
         if is_content_key(key) or key.startswith(skip_prefixes):
             continue
         value = attrs[key]
-        if isinstance(value, str):
-            value = value[:value_max]
-        elif isinstance(value, list | dict):
+        if isinstance(value, list | dict):
             value = as_str(value, max_length=value_max)
+        if isinstance(value, str):
+            value = redact_content(value[:value_max])
         if budget is not None:
             size = len(json.dumps({key[:128]: value}, default=str).encode()) + 1
             if used + size > budget:

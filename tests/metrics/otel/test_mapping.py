@@ -302,3 +302,11 @@ def test_event_attributes_stay_inside_the_pipeline_limit() -> None:
     event = span_to_event(make_span(attrs))
     assert len(json.dumps(event["attributes"]).encode()) <= 12_000
     assert all(len(str(value)) <= 256 for value in event["attributes"].values())
+
+
+def test_free_attributes_are_redacted() -> None:
+    attrs = {**GENAI, "app.note": "call bob@example.com, key sk-proj-abcdefghijklmnopqrstuvwx"}
+    event = span_to_event(make_span(attrs))
+    context = span_to_context(make_span({"app.note": attrs["app.note"]}))
+    for stored in (event["attributes"]["app.note"], context["attributes"]["app.note"]):
+        assert "bob@example.com" not in stored and "sk-proj-" not in stored
