@@ -83,6 +83,9 @@ VIGIL_DUAL_APPS = {"compliance", "metrics"}
 TENANT_MODEL = "tenants.Tenant"
 TENANT_DOMAIN_MODEL = "tenants.Domain"
 PUBLIC_SCHEMA_NAME = "public"
+# `migrate_schemas --executor=multiprocessing` migrates this many tenant schemas at once.
+TENANT_MULTIPROCESSING_MAX_PROCESSES = int(os.environ.get("VIGIL_MIGRATION_PROCESSES", "4"))
+TENANT_MULTIPROCESSING_CHUNKS = 2
 ROOT_URLCONF = "core.urls_tenant"
 PUBLIC_SCHEMA_URLCONF = "core.urls_public"
 # VigilSchemaRouter refines TenantSyncRouter; django-tenants insists on seeing its own listed.
