@@ -10,8 +10,9 @@ span is kept as trace context. The attribute table lives in docs/otel.md.
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+import msgspec
 
 from metrics.otel.attrs import (
     Attrs,
@@ -28,6 +29,8 @@ from metrics.otel.attrs import (
 )
 from metrics.otel.usage import seconds_to_ms, span_usage
 from metrics.redaction import redact_content
+
+_encode = msgspec.json.Encoder(enc_hook=str).encode
 
 EVENT_ID_PREFIX = "otel"
 CONTENT_MAX_CHARS = 64_000
@@ -261,7 +264,7 @@ def bounded_attributes(
         if isinstance(value, str):
             value = redact_content(value[:value_max])
         if budget is not None:
-            size = len(json.dumps({key[:128]: value}, default=str).encode()) + 1
+            size = len(_encode(key[:128])) + len(_encode(value)) + 2  # "key":value,
             if used + size > budget:
                 break
             used += size

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import time
+from datetime import UTC, datetime
 from typing import Any
 
+from metrics.ingest.schema import check_event
 from metrics.otel.mapping import event_id_for, llm_dialect, span_to_context, span_to_event
 
 TRACE = "0af7651916cd43dd8448eb211c80319c"
@@ -299,9 +302,13 @@ def test_trace_context_attributes_are_bounded() -> None:
 
 def test_event_attributes_stay_inside_the_pipeline_limit() -> None:
     attrs = {**GENAI, **{f"k{i:03}": "v" * 5000 for i in range(200)}}
-    event = span_to_event(make_span(attrs))
-    assert len(json.dumps(event["attributes"]).encode()) <= 12_000
+    span = make_span(attrs, start_time_unix_nano=time.time_ns())
+    span["end_time_unix_nano"] = span["start_time_unix_nano"] + 1_000_000
+    event = span_to_event(span)
+    assert len(json.dumps(event["attributes"], separators=(",", ":")).encode()) <= 12_500
     assert all(len(str(value)) <= 256 for value in event["attributes"].values())
+    # The real contract: the ingest pipeline's validator accepts the event as mapped.
+    assert check_event(event, now=datetime.now(UTC)).errors == {}
 
 
 def test_free_attributes_are_redacted() -> None:
