@@ -80,3 +80,27 @@ def test_database_failure_is_503_for_the_exporter_to_retry(api_client: Client) -
     assert answer.status_code == 503
     assert answer["Retry-After"] == "5"
     assert "retry later" in Status.FromString(answer.content).message.lower()
+
+
+def test_trace_read_api_returns_the_trace_whole(
+    api_client: Client, other_tenant: Any, api_key_factory: Any, tenant: Any
+) -> None:
+    content = body(2)
+    request = ExportTraceServiceRequest.FromString(content)
+    trace_id = request.resource_spans[0].scope_spans[0].spans[0].trace_id.hex()
+    assert post(api_client, content).status_code == 200
+
+    answer = api_client.get(f"/api/v1/traces/{trace_id}")
+    assert answer.status_code == 200
+    data = answer.json()
+    assert data["trace_id"] == trace_id and data["llm_calls"] == 1
+    [item] = data["items"]
+    assert item["kind"] == "llm" and item["model"] == "gpt-4o" and item["depth"] == 0
+    assert item["event_id"] == f"otel-{trace_id}-{item['span_id']}"
+
+    beta = Client(HTTP_AUTHORIZATION=f"Bearer {api_key_factory(other_tenant, ['read'])}")
+    assert beta.get(f"/api/v1/traces/{trace_id}").status_code == 404
+    ingest_only = Client(HTTP_AUTHORIZATION=f"Bearer {api_key_factory(tenant, ['ingest'])}")
+    assert ingest_only.get(f"/api/v1/traces/{trace_id}").status_code == 403
+    assert api_client.get("/api/v1/traces/not-a-trace-id").status_code == 404
+    assert api_client.get(f"/api/v1/traces/{'0' * 32}").json()["error"] == "No such trace."
