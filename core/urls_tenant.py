@@ -31,6 +31,7 @@ urlpatterns = [
     ),
     path("compliance/", include("compliance.urls")),
     path("pricing/", include("metrics.pricing.urls")),
+    path("settings/ingestion/", include("metrics.ingest.page_urls")),
     *api_urlpatterns,
 ]
 

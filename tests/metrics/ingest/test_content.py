@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
+from django.test import Client
 from django_tenants.utils import tenant_context
 
 from compliance.models import AuditEntry
 from core.exceptions import ApplicationError
 from metrics.ingest.pipeline import ingest_events
 from metrics.ingest.schema import MAX_CONTENT_CHARS
-from metrics.ingest.services import ingest_settings_update
+from metrics.ingest.services import ingest_settings_get, ingest_settings_update
 from metrics.models import EndpointThreshold, Event
 from metrics.redaction import redact_content
 from metrics.sampling import is_sampled
@@ -132,3 +135,28 @@ def test_long_content_is_cut_and_flagged(tenant: Tenant) -> None:
 )
 def test_redaction(text: str, expected: str) -> None:
     assert redact_content(text) == expected
+
+
+def test_settings_page_admin_saves_and_others_are_refused(
+    tenant: Tenant,
+    other_tenant: Tenant,
+    tenant_client: Callable[..., Client],
+    member_factory: Callable[..., User],
+) -> None:
+    admin = tenant_client(tenant, member_factory(tenant, "admin"))
+    page = admin.get("/settings/ingestion/")
+    assert page.status_code == 200 and "Content retention" in page.content.decode()
+    form = {"content_retention_days": "14", "sample_rate_percent": "2.5"}  # content off
+    response = admin.post("/settings/ingestion/", form, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and "saved" in response.content.decode()
+    row = ingest_settings_get(tenant=tenant)
+    assert (row.store_content, row.content_retention_days, row.sample_rate) == (False, 14, 0.025)
+    bad = admin.post(
+        "/settings/ingestion/", {"content_retention_days": "0", "sample_rate_percent": "x"}
+    )
+    assert bad.content.decode().count('class="field-error"') == 2
+    analyst = tenant_client(tenant, member_factory(tenant, "analyst"))
+    assert analyst.get("/settings/ingestion/").status_code == 403
+    beta_admin = tenant_client(tenant, member_factory(other_tenant, "admin"))
+    assert beta_admin.post("/settings/ingestion/", form).status_code in {403, 404}
+    assert ingest_settings_get(tenant=other_tenant).content_retention_days == 30
