@@ -326,10 +326,13 @@ def span_to_event(span: dict[str, Any]) -> dict[str, Any]:
         value = as_bool(attrs.get(f"vigil.{flag}"))
         if value is not None:
             event[flag] = value
-    event["attributes"] = {
+    origin = {
         "otel.span_name": as_str(span.get("name"), max_length=256),
         "otel.scope": as_str((span.get("scope") or {}).get("name"), max_length=256),
         "service.name": as_str(resource.get("service.name"), max_length=128),
+    }
+    event["attributes"] = {
+        **{key: value for key, value in origin.items() if value is not None},
         **bounded_attributes(
             attrs,
             skip_prefixes=("vigil.", "langfuse.internal."),

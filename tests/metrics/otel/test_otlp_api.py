@@ -104,3 +104,18 @@ def test_trace_read_api_returns_the_trace_whole(
     assert ingest_only.get(f"/api/v1/traces/{trace_id}").status_code == 403
     assert api_client.get("/api/v1/traces/not-a-trace-id").status_code == 404
     assert api_client.get(f"/api/v1/traces/{'0' * 32}").json()["error"] == "No such trace."
+
+
+def test_an_export_larger_than_one_pipeline_batch(api_client: Client, tenant: Any) -> None:
+    from django_tenants.utils import tenant_context
+
+    from metrics.models import Event
+
+    content = body(1500)
+    request = ExportTraceServiceRequest.FromString(content)
+    trace_ids = [span.trace_id.hex() for span in request.resource_spans[0].scope_spans[0].spans]
+    answer = post(api_client, content)
+    assert answer.status_code == 200
+    assert not ExportTraceServiceResponse.FromString(answer.content).HasField("partial_success")
+    with tenant_context(tenant):
+        assert Event.objects.filter(trace_id__in=trace_ids).count() == 1500
