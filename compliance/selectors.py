@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
@@ -168,12 +168,17 @@ def violation_counts_by_day(records: QuerySet[ViolationRecord]) -> dict[str, Any
         .annotate(n=Count("id"))
         .order_by("day")
     )
-    days: list[datetime] = []
     counts: dict[str, dict[datetime, int]] = {}
+    seen: set[datetime] = set()
     for row in rows:
-        if not days or days[-1] != row["day"]:
-            days.append(row["day"])
+        seen.add(row["day"])
         counts.setdefault(row["severity"], {})[row["day"]] = row["n"]
+    days: list[datetime] = []
+    if seen:  # every day from the first to the last, so quiet days plot as zero
+        day, last = min(seen), max(seen)
+        while day <= last and len(days) < 3700:
+            days.append(day)
+            day += timedelta(days=1)
     order = {name: i for i, name in enumerate(("critical", "high", "medium", "low"))}
     severities = sorted(counts, key=lambda s: (order.get(s, 9), s))
     return {
@@ -209,3 +214,12 @@ def export_get(*, export_id: int) -> EvidenceExport:
     if export is None:
         raise Http404("No such export.")
     return export
+
+
+def retention_last_run(*, chain: str) -> AuditEntry | None:
+    """The latest expiry run of the tenant (its audit entry carries the counts)."""
+    return (
+        AuditEntry.objects.filter(chain=chain, action__in=["retention.expired", "retention.held"])
+        .order_by("-seq")
+        .first()
+    )

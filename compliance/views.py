@@ -224,5 +224,10 @@ def compliance_settings(request: HttpRequest) -> HttpResponse:
         form = SettingsForm(
             initial={name: getattr(current, name) for name in services.SETTINGS_FIELDS}
         )
-    context = {"form": form, "settings_row": current, "errors": errors}
+    context = {
+        "form": form,
+        "settings_row": current,
+        "errors": errors,
+        "last_run": selectors.retention_last_run(chain=_slug(request)),
+    }
     return render_page(request, "compliance/settings.html", "compliance/_settings.html", context)

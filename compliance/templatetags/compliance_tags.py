@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from typing import Any
 
 from django import template
@@ -11,7 +12,7 @@ register = template.Library()
 
 
 @register.filter
-def changes(entry: Any) -> list[dict[str, str]]:
+def changes(entry: Any) -> list[dict[str, Any]]:
     """Field-by-field before/after of an audit entry, as display strings."""
     before = entry.before if isinstance(entry.before, dict) else {}
     after = entry.after if isinstance(entry.after, dict) else {}
@@ -20,6 +21,7 @@ def changes(entry: Any) -> list[dict[str, str]]:
             "field": name,
             "before": _show(before[name]) if name in before else "",
             "after": _show(after[name]) if name in after else "",
+            "unchanged": name in before and name in after and before[name] == after[name],
         }
         for name in sorted(set(before) | set(after))
     ]
@@ -49,3 +51,9 @@ def review_class(state: str) -> str:
 @register.filter
 def human_state(state: str) -> str:
     return str(state).replace("_", " ")
+
+
+@register.filter
+def inclusive_end(value: datetime | None) -> datetime | None:
+    """Periods are stored half-open [start, end); show the last day they include."""
+    return value - timedelta(microseconds=1) if value else value

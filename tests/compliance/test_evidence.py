@@ -113,8 +113,15 @@ def test_bundle_contents_and_manifest(bundle, tenant):
         "index/audit/entries.jsonl.lines",
     } <= names
     assert manifest["tenant"]["slug"] == tenant.schema_name
-    assert manifest["counts"]["violation_records"] == 3
-    assert manifest["counts"]["violation_reviews"] == 1
+    # Other committed rows may share the period: ours must be there, counted in the manifest.
+    with zipfile.ZipFile(bundle) as zf:
+        records = [json.loads(x) for x in zf.read("violations/records.jsonl").splitlines()]
+        reviews = [json.loads(x) for x in zf.read("violations/reviews.jsonl").splitlines()]
+    assert manifest["counts"]["violation_records"] == len(records)
+    assert manifest["counts"]["violation_reviews"] == len(reviews) >= 1
+    ours = [r for r in records if r["policy"] in {"pii", "toxicity", "jailbreak"}]
+    assert len(ours) >= 3 and any("[EMAIL]" in r["excerpt"] for r in ours)
+    assert any(r["note"] == "real leak" for r in reviews)
     assert manifest["counts"]["audit_entries"] == len(entries) >= 7
     assert manifest["audit"]["first_seq"] == entries[0]["seq"]
     assert manifest["audit"]["last_seq"] == entries[-1]["seq"]
@@ -146,7 +153,9 @@ def test_intact_bundle_verifies_in_vigil_and_with_the_bundled_script(bundle, tmp
 
 def test_one_changed_byte_is_located(bundle, tmp_path):
     def flip(lines: list[bytes]) -> list[bytes]:
-        lines[1] = lines[1].replace(b"thing.changed", b"thing.chanGed", 1)
+        at = lines[1].index(b'"action":"') + len(b'"action":"')
+        changed = b"X" if lines[1][at : at + 1] != b"X" else b"Y"
+        lines[1] = lines[1][:at] + changed + lines[1][at + 1 :]
         return lines
 
     tampered = _rewrite(bundle, tmp_path / "t.zip", "audit/entries.jsonl", _lines(flip))
@@ -164,7 +173,7 @@ def test_one_changed_byte_is_located(bundle, tmp_path):
 
 def test_changed_byte_in_a_violation_csv_is_located(bundle, tmp_path):
     def flip(lines: list[bytes]) -> list[bytes]:
-        lines[2] = lines[2].replace(b"low", b"lOw", 1)
+        lines[2] = lines[2][:-1] + (b"X" if lines[2][-1:] != b"X" else b"Y")
         return lines
 
     tampered = _rewrite(bundle, tmp_path / "t.zip", "violations/records.csv", _lines(flip))

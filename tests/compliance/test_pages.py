@@ -226,7 +226,7 @@ def test_export_request_progress_and_download(tenant, officer, tenant_client, re
     )
     assert response.status_code == 200
     with tenant_context(tenant):
-        export = EvidenceExport.objects.get()
+        export = EvidenceExport.objects.filter(requested_by_label=officer.email).get()
     assert export.status == "pending"
     polling = client.get("/compliance/exports/status/", HTTP_HX_REQUEST="true").content.decode()
     assert 'hx-trigger="every 2s"' in polling
@@ -241,7 +241,9 @@ def test_export_request_progress_and_download(tenant, officer, tenant_client, re
     with zipfile.ZipFile(io.BytesIO(body)) as zf:
         assert "manifest.sig" in zf.namelist()
     actions = list(
-        AuditEntry.objects.filter(chain=tenant.schema_name, object_type="evidence_export")
+        AuditEntry.objects.filter(
+            chain=tenant.schema_name, object_type="evidence_export", object_id=str(export.pk)
+        )
         .order_by("seq")
         .values_list("action", flat=True)
     )

@@ -23,7 +23,7 @@ def test_one_record_per_violation_with_redacted_excerpt(tenant, make_event):
     clean = make_event()
     with tenant_context(tenant):
         assert violation_records_create(events=[event, clean]) == 2
-        records = list(ViolationRecord.objects.order_by("position"))
+        records = list(ViolationRecord.objects.filter(event_id=event.event_id).order_by("position"))
     assert [(r.policy, r.severity, r.action) for r in records] == [
         ("pii", "high", "blocked"),
         ("toxicity", "low", "flagged"),
@@ -60,7 +60,11 @@ def test_malformed_violation_items_do_not_break_ingest(tenant, make_event):
     event = make_event(policy_violations=["jailbreak", {"severity": None}])
     with tenant_context(tenant):
         assert violation_records_create(events=[event]) == 2
-        policies = sorted(ViolationRecord.objects.values_list("policy", "severity"))
+        policies = sorted(
+            ViolationRecord.objects.filter(event_id=event.event_id).values_list(
+                "policy", "severity"
+            )
+        )
     assert policies == [("jailbreak", "unspecified"), ("unspecified", "unspecified")]
 
 
