@@ -17,3 +17,4 @@ app = CeleryApp("vigil")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 app.autodiscover_tasks(["metrics.rollups"])  # metrics.rollups.tasks
+app.autodiscover_tasks(["metrics.quality"])  # metrics.quality.tasks

@@ -275,6 +275,17 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "args": ["metrics.rollup.process_dirty_hours"],
     },
+    # quality: grade newly sampled events each minute; daily drift/calibration/agreement.
+    "metrics-quality-grade-pending": {
+        "task": "core.fan_out_to_tenants",
+        "schedule": 60.0,
+        "args": ["metrics.quality.grade_pending"],
+    },
+    "metrics-quality-daily": {
+        "task": "core.fan_out_to_tenants",
+        "schedule": 86400.0,
+        "args": ["metrics.quality.daily"],
+    },
 }
 
 LOGGING = {

@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core.views import health
+from metrics.quality.urls import api_urlpatterns as quality_api_urlpatterns
 from tenants.api import TenantInfoView
 
 urlpatterns = [
@@ -11,6 +12,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/tenant", TenantInfoView.as_view(), name="api-tenant"),
+    *quality_api_urlpatterns,  # POST /api/v1/deployments, GET /api/v1/quality/findings
     path("", include("metrics.ingest.urls")),  # POST /api/v1/events
     path("api/v1/metrics/", include("metrics.api.urls")),
     path("", include("metrics.otel.urls")),  # OTLP traces and the Langfuse-compatible paths

@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from core.urls_api import urlpatterns as api_urlpatterns
 from core.urls_auth import urlpatterns as auth_urlpatterns
+from metrics.quality.urls import page_urlpatterns as quality_page_urlpatterns
 from tenants.views import settings as tenant_settings
 
 urlpatterns = [
@@ -31,6 +32,7 @@ urlpatterns = [
     ),
     path("compliance/", include("compliance.urls")),
     path("pricing/", include("metrics.pricing.urls")),
+    *quality_page_urlpatterns,
     path("settings/ingestion/", include("metrics.ingest.page_urls")),
     *api_urlpatterns,
 ]

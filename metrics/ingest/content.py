@@ -19,9 +19,9 @@ from metrics.ingest.models import (
     DEFAULT_SAMPLE_RATE,
     IngestSettings,
 )
+from metrics.quality.sampling import is_flagged, sampling_decide
 from metrics.redaction import redact_content
 from metrics.rollups.models import DEFAULT_TAIL_THRESHOLD_MS, EndpointThreshold
-from metrics.sampling import is_sampled
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,14 @@ class ContentPolicy:
         """Set is_sampled/is_tail and keep (redacted) or drop input/output in `row`."""
         latency = row.get("latency_ms")
         row["is_tail"] = latency is not None and latency > self.tail_threshold(row["endpoint"])
-        row["is_sampled"] = is_sampled(row["event_id"], self.sample_rate)
+        # Quality's per-feature, category-stratified policies decide (metrics/quality/sampling.py).
+        row["is_sampled"] = sampling_decide(
+            event_id=row["event_id"],
+            feature=row["feature"],
+            content_category=row.get("content_category") or "",
+            flagged=is_flagged(row.get("attributes")),
+            default_rate=self.sample_rate,
+        )
         keep = self.store_content and (
             row["is_sampled"]
             or row["is_tail"]
