@@ -113,7 +113,7 @@ from metrics.rollups.models import (  # noqa: E402, F401
 )
 
 # Trace context around LLM calls (non-LLM OpenTelemetry spans).
-from metrics.otel.models import TraceSpan  # noqa: E402, F401
+from metrics.otel.models import ClientScore, TraceSpan  # noqa: E402, F401
 
 # Per-tenant price overrides and ingestion settings.
 from metrics.ingest.models import IngestSettings  # noqa: E402, F401

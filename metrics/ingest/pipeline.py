@@ -93,10 +93,11 @@ def ingest_events(
 def _complete_row(
     checked: Checked, *, received_at: datetime, book: PriceBook, policy: ContentPolicy
 ) -> dict[str, Any]:
-    row = {**DEFAULTS, **{k: v for k, v in checked.row.items() if v is not None}}
+    row = {**DEFAULTS, **checked.row}  # a valid event's row holds no None values
     row["received_at"] = received_at
     if checked.content_truncated:
         row["attributes"] = {**row["attributes"], "vigil.content_truncated": True}
+        checked.json.pop("attributes", None)
     row["violation_count"] = len(row["policy_violations"])
     if row.get("cost_usd") is not None:
         row["cost_source"] = CostSource.CLIENT
@@ -117,8 +118,17 @@ def _complete_row(
     return row
 
 
-def _as_copy_row(row: dict[str, Any]) -> list[Any]:
-    return [_encode(row[name]).decode() if name in JSON_COLUMNS else row[name] for name in COLUMNS]
+def _as_copy_row(row: dict[str, Any], json_texts: dict[str, str] | None = None) -> list[Any]:
+    """Values in writer.COLUMNS order; JSON columns as text (pre-encoded by the validator)."""
+    texts = json_texts or {}
+    values = []
+    for name in COLUMNS:
+        if name in JSON_COLUMNS:
+            text = texts.get(name)
+            values.append(text if text is not None else _encode(row[name]).decode())
+        else:
+            values.append(row[name])
+    return values
 
 
 def _ingest(raw_events: list[Any], source: str) -> list[EventOutcome]:
@@ -144,7 +154,11 @@ def _ingest(raw_events: list[Any], source: str) -> list[EventOutcome]:
                 _complete_row(checked, received_at=received_at, book=book, policy=policy)
                 for _, checked in valid
             ]
-            inserted = events_copy_insert([_as_copy_row(row) for row in rows])
+            copy_rows = [
+                _as_copy_row(row, checked.json)
+                for row, (_, checked) in zip(rows, valid, strict=True)
+            ]
+            inserted = events_copy_insert(copy_rows)
             new_rows = [row for row in rows if row["event_id"] in inserted]
             dirty_hours_mark(hours=[row["timestamp"] for row in new_rows])
             events_with_violations = [

@@ -32,8 +32,10 @@ MAX_CONTENT_CHARS = 32_000  # input/output are cut (not refused) beyond this
 MAX_ATTRIBUTES_BYTES = 16_384
 MAX_ATTRIBUTES_KEYS = 128
 MAX_LIST_ITEMS = 100  # policy_violations, scores, retrieval
-MAX_RETRIEVAL_BYTES = 32_768
+MAX_LIST_BYTES = 32_768  # policy_violations, scores, retrieval (each, as JSON)
 SEVERITIES = ("low", "medium", "high", "critical")
+NUL_MESSAGE = "must not contain NUL (\\u0000) characters."
+JSON_FIELDS = ("policy_violations", "scores", "retrieval", "attributes")
 
 REQUIRED = ("event_id", "timestamp", "feature", "model")
 # Optional string fields and their maximum length (the Event column sizes).
@@ -91,6 +93,7 @@ class Checked:
     row: dict[str, Any] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     content_truncated: bool = False
+    json: dict[str, str] = field(default_factory=dict)  # JSON columns, already encoded
 
 
 def _string(value: Any, name: str, limit: int, errors: dict[str, str]) -> str | None:
@@ -99,6 +102,9 @@ def _string(value: Any, name: str, limit: int, errors: dict[str, str]) -> str | 
         return None
     if len(value) > limit:
         errors[name] = f"is {len(value)} characters long; at most {limit} are allowed."
+        return None
+    if "\x00" in value:
+        errors[name] = NUL_MESSAGE
         return None
     return value
 
@@ -211,6 +217,8 @@ def _content(value: Any, name: str, checked: Checked) -> str:
     if not isinstance(value, str):
         checked.errors[name] = "must be a string (or a list of chat messages)."
         return ""
+    if "\x00" in value:
+        value = value.replace("\x00", "")
     if len(value) > MAX_CONTENT_CHARS:
         checked.content_truncated = True
         return value[:MAX_CONTENT_CHARS]
@@ -241,8 +249,6 @@ def _check_lists(raw: dict[str, Any], row: dict[str, Any], errors: dict[str, str
         row["retrieval"] = _object_list(
             retrieval, "retrieval", {"id": "str", "score": "num"}, errors
         )
-        if "retrieval" not in errors and len(_encode(retrieval)) > MAX_RETRIEVAL_BYTES:
-            errors["retrieval"] = f"is larger than {MAX_RETRIEVAL_BYTES} bytes as JSON."
 
 
 def _check_attributes(raw: dict[str, Any], row: dict[str, Any], errors: dict[str, str]) -> None:
@@ -257,10 +263,30 @@ def _check_attributes(raw: dict[str, Any], row: dict[str, Any], errors: dict[str
         attributes = {**unknown, **attributes}
     if len(attributes) > MAX_ATTRIBUTES_KEYS:
         errors["attributes"] = f"has {len(attributes)} keys; at most {MAX_ATTRIBUTES_KEYS}."
-    elif attributes and len(_encode(attributes)) > MAX_ATTRIBUTES_BYTES:
-        extra = f" (including {len(unknown)} unknown top-level fields)" if unknown else ""
-        errors["attributes"] = f"is larger than {MAX_ATTRIBUTES_BYTES} bytes as JSON{extra}."
     row["attributes"] = attributes
+    if unknown:
+        row["_unknown_fields"] = len(unknown)
+
+
+def _encode_json(row: dict[str, Any], checked: Checked) -> None:
+    """Encode the JSON columns once: size and NUL checks here, the COPY reuses the text."""
+    errors = checked.errors
+    unknown = row.pop("_unknown_fields", 0)
+    for name in JSON_FIELDS:
+        value = row.get(name)
+        if not value or name in errors:
+            continue
+        text = _encode(value).decode()
+        limit = MAX_ATTRIBUTES_BYTES if name == "attributes" else MAX_LIST_BYTES
+        if len(text) > limit:
+            extra = ""
+            if name == "attributes" and unknown:
+                extra = f" (including {unknown} unknown top-level fields)"
+            errors[name] = f"is larger than {limit} bytes as JSON{extra}."
+        elif "\\u0000" in text:
+            errors[name] = NUL_MESSAGE
+        else:
+            checked.json[name] = text
 
 
 def check_event(raw: Any, *, now: datetime) -> Checked:
@@ -278,7 +304,9 @@ def check_event(raw: Any, *, now: datetime) -> Checked:
             errors[name] = "is required."
         else:
             row[name] = _string(value, name, 128, errors)
-    stamp = raw.get("timestamp", raw.get("start_time"))
+    stamp = raw.get("timestamp")
+    if stamp is None:
+        stamp = raw.get("start_time")
     if stamp is None:
         errors["timestamp"] = "is required."
     else:
@@ -323,6 +351,7 @@ def check_event(raw: Any, *, now: datetime) -> Checked:
 
     _check_lists(raw, row, errors)
     _check_attributes(raw, row, errors)
+    _encode_json(row, checked)
     for name in ("input", "output"):
         value = raw.get(name)
         if value is not None:
