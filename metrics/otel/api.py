@@ -32,6 +32,7 @@ from metrics.otel.decode import (
     decode_traces,
     media_type,
 )
+from metrics.otel.scores import client_scores_create
 from metrics.otel.services import otel_spans_ingest
 from tenants.models import ApiKey, Tenant
 
@@ -150,13 +151,58 @@ def _langfuse_key_mismatch(request: HttpRequest) -> HttpResponse | None:
         "LANGFUSE_PUBLIC_KEY does not match LANGFUSE_SECRET_KEY: set it to the key's prefix "
         f"'{api_key.prefix}'."
     )
-    return JsonResponse({"error": message, "message": message, "details": {}}, status=401)
+    return _langfuse_error(message, 401)
 
 
 @csrf_exempt
 def langfuse_otel_traces(request: HttpRequest) -> HttpResponse:
     """POST /api/public/otel/v1/traces: the Langfuse SDK's span export."""
     return _langfuse_key_mismatch(request) or _export(request, source="langfuse")
+
+
+MAX_SCORES_BODY = 1024 * 1024  # the Langfuse SDK caps a score batch at 1 MiB too
+
+
+def _langfuse_error(message: str, status: int) -> JsonResponse:
+    return JsonResponse({"error": message, "message": message, "details": {}}, status=status)
+
+
+@csrf_exempt
+def langfuse_scores(request: HttpRequest) -> HttpResponse:
+    """POST /api/public/scores: a list of Langfuse scores (202 all kept, 207 with errors)."""
+    if request.method != "POST":
+        return _langfuse_error("Use POST.", 405)
+    refusal = _langfuse_key_mismatch(request)
+    if refusal is not None:
+        return refusal
+    api_key = getattr(request, "api_key", None)
+    if not isinstance(api_key, ApiKey) or "ingest" not in api_key.scopes:
+        return _langfuse_error("This API key lacks the 'ingest' scope.", 403)
+    tenant: Tenant = request.tenant  # type: ignore[attr-defined]
+    body = request.read(MAX_SCORES_BODY + 1)
+    if len(body) > MAX_SCORES_BODY:
+        return _langfuse_error(f"Body exceeds {MAX_SCORES_BODY} bytes.", 413)
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return _langfuse_error("Body is not valid JSON.", 400)
+    raw_scores = payload if isinstance(payload, list) else [payload]
+    limited = _rate_limited(request, tenant, "events", len(raw_scores))
+    if limited is not None:
+        return limited
+    try:
+        result = client_scores_create(tenant=tenant, raw_scores=raw_scores)
+    except DatabaseError:
+        logger.exception("langfuse scores for tenant %s could not be stored", tenant.schema_name)
+        response = _langfuse_error("Storage is unavailable; retry later.", 503)
+        response["Retry-After"] = "5"
+        return response
+    if not result.errors:
+        return JsonResponse({"message": "Accepted"}, status=202)
+    errors = [{"message": message} for message in result.errors]
+    return JsonResponse(
+        {"accepted": result.accepted, "rejected": result.rejected, "errors": errors}, status=207
+    )
 
 
 def langfuse_health(request: HttpRequest) -> HttpResponse:
@@ -169,7 +215,7 @@ def langfuse_health(request: HttpRequest) -> HttpResponse:
 def langfuse_projects(request: HttpRequest) -> HttpResponse:
     """GET /api/public/projects: the key's tenant as the one project (SDK auth_check, URLs)."""
     if request.method != "GET":
-        return JsonResponse({"error": "Use GET.", "message": "Use GET.", "details": {}}, status=405)
+        return _langfuse_error("Use GET.", 405)
     mismatch = _langfuse_key_mismatch(request)
     if mismatch is not None:
         return mismatch

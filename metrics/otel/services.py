@@ -18,6 +18,7 @@ from metrics.ingest.pipeline import ingest_events
 from metrics.otel.decode import DecodedTraces
 from metrics.otel.mapping import llm_dialect, span_to_context, span_to_event
 from metrics.otel.models import TraceSpan
+from metrics.otel.scores import client_scores_apply
 from tenants.models import Tenant
 
 logger = logging.getLogger(__name__)
@@ -102,4 +103,7 @@ def otel_spans_ingest(
                 reasons = ", ".join(f"{name}: {why}" for name, why in outcome.errors.items())
                 result.rejected.append((label, reasons or outcome.status))
     result.context_spans = trace_spans_store(tenant=tenant, spans=contexts)
+    if result.events_accepted:
+        # Langfuse scores that arrived before their generation's span attach now.
+        client_scores_apply(tenant=tenant, trace_ids={event["trace_id"] for _, event in events})
     return result

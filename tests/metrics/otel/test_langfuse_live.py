@@ -142,3 +142,42 @@ def test_beta_key_pair_lands_in_beta_only(
     langfuse.flush()
     assert len(events_where(beta_key.tenant, feature=feature)) == 1
     assert events_where(alpha_key.tenant, feature=feature) == []
+
+
+def test_scores_attach_to_their_generation_whatever_the_order(
+    alpha_key: LiveKey, langfuse_for: Callable[..., Langfuse]
+) -> None:
+    langfuse = langfuse_for(public_key=alpha_key.prefix, secret_key=alpha_key.raw)
+    feature = unique("lf-scores")
+    with (
+        propagate_attributes(trace_name=feature),
+        langfuse.start_as_current_observation(as_type="span", name="root") as root,
+    ):
+        with langfuse.start_as_current_observation(
+            as_type="generation", name="first", model="gpt-4o"
+        ) as first:
+            # Scored before the span is even exported: kept until the event exists.
+            langfuse.create_score(
+                name="helpfulness", value=0.75, trace_id=first.trace_id, observation_id=first.id
+            )
+            langfuse.flush()
+        with langfuse.start_as_current_observation(
+            as_type="generation", name="last", model="gpt-4o"
+        ):
+            pass
+    langfuse.flush()
+    # After the events exist: attached at once. A trace-level score rates the last call.
+    langfuse.create_score(
+        name="user_feedback", value=True, trace_id=root.trace_id, data_type="BOOLEAN"
+    )
+    langfuse.create_score(
+        name="tone", value="friendly", trace_id=root.trace_id, data_type="CATEGORICAL"
+    )
+    langfuse.flush()
+
+    events = {
+        event.attributes["otel.span_name"]: event
+        for event in events_where(alpha_key.tenant, trace_id=root.trace_id)
+    }
+    assert events["first"].scores == [{"name": "helpfulness", "value": 0.75, "source": "langfuse"}]
+    assert events["last"].scores == [{"name": "user_feedback", "value": 1.0, "source": "langfuse"}]
