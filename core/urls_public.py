@@ -8,6 +8,7 @@ from tenants.views import auth, ops
 
 ops_patterns = (
     [
+        path("", include("metrics.urls_ops")),  # every tenant side by side
         path("tenants/", ops.tenants, name="tenants"),
         path("tenants/<slug:slug>/status", ops.tenant_status, name="tenant-status"),
     ],

@@ -8,7 +8,8 @@ from metrics.quality.urls import page_urlpatterns as quality_page_urlpatterns
 from tenants.views import settings as tenant_settings
 
 urlpatterns = [
-    path("", tenant_settings.tenant_home, name="home"),
+    # The dashboard: "" is the overview (url name "home"), then one page per layer.
+    path("", include("metrics.urls")),
     *auth_urlpatterns,
     path("settings/members/", tenant_settings.members, name="members"),
     path(

@@ -1,0 +1,66 @@
+"""The ops console's overview (public host, staff only): every tenant side by side."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+from core.roles import staff_page
+from core.views_helpers import render_page
+from metrics.selectors.ops import TenantMetricsRow, tenant_metrics_all_tenants
+from tenants.services import tenant_domain_for
+
+# Spend today above this share of its projection (for the elapsed part of the day) is flagged;
+# DESIGN.md: budgets alert when daily spend runs 20% over the forecast.
+OVER_PROJECTION = 1.2
+
+
+def _tenant_base_url(request: HttpRequest, slug: str) -> str:
+    port = request.get_port()
+    suffix = "" if port in ("80", "443") else f":{port}"
+    return f"{settings.VIGIL_PUBLIC_SCHEME}://{tenant_domain_for(slug)}{suffix}"
+
+
+def _projection_status(row: TenantMetricsRow) -> tuple[str, str]:
+    ratio = row.spend_vs_projection
+    if ratio is None:
+        return "muted", "no history"
+    if ratio > OVER_PROJECTION:
+        return "status-bad", f"{(ratio - 1) * 100:.0f}% over"
+    if ratio > 1:
+        return "status-warn", f"{(ratio - 1) * 100:.0f}% over"
+    return "status-ok", "on track"
+
+
+@staff_page
+def ops_overview(request: HttpRequest) -> HttpResponse:
+    rows = tenant_metrics_all_tenants()
+    tenants = []
+    for row in rows:
+        css, label = _projection_status(row)
+        base = _tenant_base_url(request, row.slug)
+        tenants.append(
+            {
+                "row": row,
+                "projection_css": css,
+                "projection_label": label,
+                "url": f"{base}/",
+                "cost_url": f"{base}/cost/?range=24h",
+                "latency_url": f"{base}/latency/?range=24h",
+                "quality_url": f"{base}/quality/?range=24h",
+                "reliability_url": f"{base}/reliability/?range=24h",
+                "safety_url": f"{base}/safety/?range=24h",
+                # The SLA work (alerts) is not in yet: say so rather than show a guess.
+                "sla": None,
+            }
+        )
+    context = {
+        "tenants": tenants,
+        "total_today": sum((r.spend_today for r in rows), Decimal(0)),
+        "total_mtd": sum((r.month_to_date for r in rows), Decimal(0)),
+        "total_requests": sum(r.requests_24h for r in rows),
+        "over_projection": sum(1 for t in tenants if t["projection_css"] == "status-bad"),
+    }
+    return render_page(request, "ops/overview.html", "ops/_overview.html", context)
