@@ -206,6 +206,13 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", f"vigil@{VIGIL_BASE_DOMAIN}")
 
+# Stripe (billing/): calls run only in Celery tasks on the `billing` queue.
+# STRIPE_API_BASE points the official client at a self-hosted mock (tests use a local fake).
+STRIPE_API_KEY = os.environ.get("STRIPE_API_KEY", "")
+STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
+STRIPE_METER_EVENT_NAME = os.environ.get("STRIPE_METER_EVENT_NAME", "vigil_usage")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["tenants.api_auth.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["tenants.api_auth.HasApiKey"],
@@ -275,6 +282,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "args": ["metrics.rollup.process_dirty_hours"],
     },
+    # billing: meter usage to Stripe hourly; close last month, reconcile meters and
+    # issue SLA credits daily (each safe to run twice).
+    "billing-send-meter-events": {"task": "billing.send_meter_events", "schedule": 3600.0},
+    "billing-daily": {"task": "billing.daily", "schedule": 86400.0},
     # quality: grade newly sampled events each minute; daily drift/calibration/agreement.
     "metrics-quality-grade-pending": {
         "task": "core.fan_out_to_tenants",

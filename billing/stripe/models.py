@@ -27,6 +27,8 @@ class BillingAccount(models.Model):
     last_invoice_id = models.CharField(max_length=64, blank=True, default="")
     last_invoice_status = models.CharField(max_length=32, blank=True, default="")
     metering_enabled = models.BooleanField(default=True)
+    # Hours before this instant have their meter events recorded (the metering cursor).
+    metered_until = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

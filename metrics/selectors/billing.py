@@ -69,7 +69,7 @@ def billable_usage(
         raise ValueError("source is events|rollups and bucket is day|hour")
     table, time_col, requests = _SOURCES[source]
     dims = ", ".join(BILLING_DIMENSIONS)
-    trunc = f"date_trunc('{bucket}', {time_col} AT TIME ZONE 'UTC')"
+    trunc = f"date_trunc('{bucket}', {time_col}, 'UTC')"
     sql = (
         f"SELECT {trunc} AS b, {dims}, {requests}, sum(input_tokens), "  # noqa: S608 (constants)
         f"sum(output_tokens), sum(cached_input_tokens), sum(cost_usd) FROM {table} "

@@ -1,0 +1,85 @@
+"""Streaming writers: CSV and JSON are generated row by row; XLSX is written by
+openpyxl in write-only mode to a temporary file that is then streamed from disk."""
+
+from __future__ import annotations
+
+import csv
+import json
+import tempfile
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+from typing import IO, Any
+
+from openpyxl import Workbook
+
+FORMATS = {
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+class _Line:
+    def __init__(self) -> None:
+        self.value = ""
+
+    def write(self, text: str) -> int:
+        self.value = text
+        return len(text)
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value else "0"
+    return value
+
+
+def _safe_text(value: Any) -> Any:
+    """Neutralise spreadsheet formulas in free text (CSV/XLSX injection); numbers as is."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return _cell(value)
+
+
+def csv_stream(columns: Iterable[str], rows: Iterable[dict]) -> Iterator[str]:
+    columns = list(columns)
+    line = _Line()
+    writer = csv.writer(line)
+    writer.writerow(columns)
+    yield line.value
+    for row in rows:
+        writer.writerow([_safe_text(row.get(c, "")) for c in columns])
+        yield line.value
+
+
+def json_stream(
+    header: dict[str, Any], columns: Iterable[str], rows: Iterable[dict]
+) -> Iterator[str]:
+    """`{...header, "rows": [...]}` written one row at a time."""
+    columns = list(columns)
+    head = json.dumps(header, default=str)
+    yield head[:-1] + (', "rows": [' if len(header) else '"rows": [')
+    first = True
+    for row in rows:
+        item = {c: _cell(row.get(c, "")) for c in columns}
+        yield ("" if first else ",\n") + json.dumps(item, default=str)
+        first = False
+    yield "]}\n"
+
+
+def xlsx_file(title: str, columns: Iterable[str], rows: Iterable[dict]) -> IO[bytes]:
+    """An .xlsx in a temporary file (deleted on close), built with constant memory."""
+    columns = list(columns)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=title[:31] or "Sheet")
+    sheet.append(columns)
+    for row in rows:
+        values = []
+        for c in columns:
+            value = row.get(c, "")
+            values.append(value if isinstance(value, Decimal | int) else _safe_text(value))
+        sheet.append(values)
+    handle = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it)
+    workbook.save(handle)
+    handle.seek(0)
+    return handle
