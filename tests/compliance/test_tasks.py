@@ -32,7 +32,7 @@ def test_task_names_queue_and_beat_entries():
     for name in names:
         assert name in app.tasks
         assert app.amqp.router.route({}, name)["queue"].name == "compliance"
-    beat: dict[str, Any] = {e["task"]: e for e in settings.CELERY_BEAT_SCHEDULE.values()}
+    beat: dict[str, Any] = {str(e["task"]): e for e in settings.CELERY_BEAT_SCHEDULE.values()}
     assert beat["compliance.checkpoint_chains"]["schedule"] <= 3600
     assert beat["compliance.verify_chains"]["schedule"] == 86400
     fanned = [e for e in settings.CELERY_BEAT_SCHEDULE.values() if e.get("args")]
