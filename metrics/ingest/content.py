@@ -4,8 +4,9 @@ Content is kept only for events someone will look at: sampled for quality
 (deterministic, metrics.sampling), errors (any status but ok), tail latency
 (over the endpoint's threshold, 2 s by default), policy violations and
 refusals. It is redacted first (metrics.redaction) and expires after the
-tenant's content retention (30 days by default). A tenant can switch content
-storage off entirely (IngestSettings.store_content).
+tenant's content retention (compliance's retention settings, 30 days by
+default). A tenant can switch content storage off (IngestSettings.store_content).
+Sampling follows the quality policies (metrics.quality.sampling, 0.5 % default).
 """
 
 from __future__ import annotations
@@ -14,11 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from metrics.ingest.models import (
-    DEFAULT_CONTENT_RETENTION_DAYS,
-    DEFAULT_SAMPLE_RATE,
-    IngestSettings,
-)
+from compliance.services import compliance_settings_get
+from metrics.ingest.models import IngestSettings
 from metrics.quality.sampling import is_flagged, sampling_decide
 from metrics.redaction import redact_content
 from metrics.rollups.models import DEFAULT_TAIL_THRESHOLD_MS, EndpointThreshold
@@ -28,7 +26,6 @@ from metrics.rollups.models import DEFAULT_TAIL_THRESHOLD_MS, EndpointThreshold
 class ContentPolicy:
     store_content: bool
     retention: timedelta
-    sample_rate: float
     thresholds: dict[str, float]
 
     def tail_threshold(self, endpoint: str) -> float:
@@ -44,7 +41,6 @@ class ContentPolicy:
             feature=row["feature"],
             content_category=row.get("content_category") or "",
             flagged=is_flagged(row.get("attributes")),
-            default_rate=self.sample_rate,
         )
         keep = self.store_content and (
             row["is_sampled"]
@@ -63,19 +59,11 @@ class ContentPolicy:
 
 
 def content_policy_current() -> ContentPolicy:
-    """The current tenant's policy (two small queries)."""
-    settings_row = IngestSettings.objects.filter(pk=1).first()
-    thresholds = dict(EndpointThreshold.objects.values_list("endpoint", "threshold_ms"))
-    if settings_row is None:
-        return ContentPolicy(
-            store_content=True,
-            retention=timedelta(days=DEFAULT_CONTENT_RETENTION_DAYS),
-            sample_rate=DEFAULT_SAMPLE_RATE,
-            thresholds=thresholds,
-        )
+    """The current tenant's policy (three small queries)."""
+    store_content = IngestSettings.objects.filter(pk=1).values_list("store_content", flat=True)
+    retention_days = compliance_settings_get().content_retention_days
     return ContentPolicy(
-        store_content=settings_row.store_content,
-        retention=timedelta(days=settings_row.content_retention_days),
-        sample_rate=settings_row.sample_rate,
-        thresholds=thresholds,
+        store_content=next(iter(store_content), True),
+        retention=timedelta(days=retention_days),
+        thresholds=dict(EndpointThreshold.objects.values_list("endpoint", "threshold_ms")),
     )
