@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
+import textwrap
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -181,3 +185,38 @@ def test_scores_attach_to_their_generation_whatever_the_order(
     }
     assert events["first"].scores == [{"name": "helpfulness", "value": 0.75, "source": "langfuse"}]
     assert events["last"].scores == [{"name": "user_feedback", "value": 1.0, "source": "langfuse"}]
+
+
+def test_env_configured_langfuse_openai_wrapper_in_a_fresh_process(
+    live_server_url: str, alpha_key: LiveKey, fake_openai_url: str
+) -> None:
+    """What a user does: set LANGFUSE_HOST/PUBLIC/SECRET and use `langfuse.openai`."""
+    feature = unique("lf-wrapper")
+    script = textwrap.dedent(
+        f"""
+        from langfuse import get_client, propagate_attributes
+        from langfuse.openai import OpenAI
+
+        client = OpenAI(api_key="sk-test", base_url={fake_openai_url!r}, max_retries=0)
+        with propagate_attributes(trace_name={feature!r}, user_id="u-env"):
+            client.chat.completions.create(
+                model="gpt-4o-mini", messages=[{{"role": "user", "content": "hi"}}]
+            )
+        get_client().flush()
+        """
+    )
+    env = {
+        **os.environ,
+        "LANGFUSE_HOST": live_server_url,
+        "LANGFUSE_PUBLIC_KEY": alpha_key.prefix,
+        "LANGFUSE_SECRET_KEY": alpha_key.raw,
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    [event] = events_where(alpha_key.tenant, feature=feature)
+    assert event.model.startswith("gpt-4o-mini")
+    assert (event.input_tokens, event.output_tokens) == (120, 30)
+    assert event.user_id == "u-env"
+    assert event.cost_source == "price_table" and event.cost_usd > 0
