@@ -106,6 +106,7 @@ class DirtyHour(models.Model):
 
 # Derived tables (rollups, daily usage, tail thresholds) live in their own module.
 from metrics.rollups.models import (  # noqa: E402, F401
+    CoarseRollup,
     DailyUsage,
     EndpointThreshold,
     HourlyRollup,

@@ -20,6 +20,21 @@ ROLLUP_DIMENSIONS = (
     "content_category",
     "environment",
 )
+# CoarseRollup projections: the dimensions each keeps (the others are summed over and
+# stored as ""). Customers are the high-cardinality dimension, so one projection drops
+# them and another keeps them next to the dimensions dashboards filter on.
+COARSE_PROJECTIONS: dict[str, tuple[str, ...]] = {
+    "all_but_customer": (
+        "feature",
+        "endpoint",
+        "model",
+        "provider",
+        "query_type",
+        "content_category",
+        "environment",
+    ),
+    "by_customer": ("customer", "feature", "model", "environment"),
+}
 DEFAULT_TAIL_THRESHOLD_MS = 2000.0
 
 
@@ -27,22 +42,12 @@ def _int_array() -> ArrayField:
     return ArrayField(models.IntegerField(), default=list, blank=True)
 
 
-class HourlyRollup(models.Model):
-    """One hour of one combination of the dimensions (tenant schema).
+class RollupMetrics(models.Model):
+    """What a rollup row counts; latency and TTFT histograms are sparse.
 
-    Latency and TTFT histograms are sparse: `*_buckets` holds bucket indexes
-    (metrics.histogram) and `*_counts` the matching counts.
+    `*_buckets` holds bucket indexes (metrics.histogram) and `*_counts` the
+    matching counts, so histograms merge by adding counts of equal buckets.
     """
-
-    hour = models.DateTimeField()
-    feature = models.CharField(max_length=128)
-    endpoint = models.CharField(max_length=256, blank=True, default="")
-    model = models.CharField(max_length=128)
-    provider = models.CharField(max_length=64, blank=True, default="")
-    query_type = models.CharField(max_length=128, blank=True, default="")
-    customer = models.CharField(max_length=128, blank=True, default="")
-    content_category = models.CharField(max_length=128, blank=True, default="")
-    environment = models.CharField(max_length=64, blank=True, default="")
 
     requests = models.BigIntegerField(default=0)
     input_tokens = models.BigIntegerField(default=0)
@@ -72,15 +77,75 @@ class HourlyRollup(models.Model):
     ttft_counts = _int_array()
 
     class Meta:
+        abstract = True
+
+
+class HourlyRollup(RollupMetrics):
+    """One hour of one combination of all eight dimensions (tenant schema).
+
+    The source of truth for every derived number; exact for any filter.
+    """
+
+    hour = models.DateTimeField()
+    feature = models.CharField(max_length=128)
+    endpoint = models.CharField(max_length=256, blank=True, default="")
+    model = models.CharField(max_length=128)
+    provider = models.CharField(max_length=64, blank=True, default="")
+    query_type = models.CharField(max_length=128, blank=True, default="")
+    customer = models.CharField(max_length=128, blank=True, default="")
+    content_category = models.CharField(max_length=128, blank=True, default="")
+    environment = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["hour", *ROLLUP_DIMENSIONS], name="hourlyrollup_unique_key"
             )
         ]
-        indexes = [models.Index(fields=["hour"], name="hourlyrollup_hour")]
+        indexes = [
+            models.Index(fields=["hour"], name="hourlyrollup_hour"),
+            models.Index(fields=["customer", "hour"], name="hourlyrollup_customer_hour"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.hour:%Y-%m-%d %H}h {self.feature}/{self.model}"
+
+
+class CoarseRollup(RollupMetrics):
+    """HourlyRollup summed over some dimensions, per hour and per UTC day (tenant schema).
+
+    Each row belongs to one projection (COARSE_PROJECTIONS); the dimensions a
+    projection drops are "". With one row per hour (`period="hour"`) and per day
+    (`period="day"`) a 30-day dashboard reads a few hundred rows instead of every
+    hourly combination. Rebuilt from HourlyRollup in the same transaction; a day
+    row is always the sum of that day's hour rows.
+    """
+
+    projection = models.CharField(max_length=32)
+    period = models.CharField(max_length=4, choices=[("hour", "hour"), ("day", "day")])
+    start = models.DateTimeField()
+    feature = models.CharField(max_length=128, blank=True, default="")
+    endpoint = models.CharField(max_length=256, blank=True, default="")
+    model = models.CharField(max_length=128, blank=True, default="")
+    provider = models.CharField(max_length=64, blank=True, default="")
+    query_type = models.CharField(max_length=128, blank=True, default="")
+    customer = models.CharField(max_length=128, blank=True, default="")
+    content_category = models.CharField(max_length=128, blank=True, default="")
+    environment = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["projection", "period", "start", *ROLLUP_DIMENSIONS],
+                name="coarserollup_unique_key",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["projection", "period", "start"], name="coarserollup_lookup")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.projection} {self.period} {self.start:%Y-%m-%d %H}h {self.feature}"
 
 
 class ViolationRollup(models.Model):

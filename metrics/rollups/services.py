@@ -22,7 +22,11 @@ from django.db import connection, transaction
 
 from metrics import histogram
 from metrics.models import DirtyHour
-from metrics.rollups.models import DEFAULT_TAIL_THRESHOLD_MS, ROLLUP_DIMENSIONS
+from metrics.rollups.models import (
+    COARSE_PROJECTIONS,
+    DEFAULT_TAIL_THRESHOLD_MS,
+    ROLLUP_DIMENSIONS,
+)
 
 HOUR = timedelta(hours=1)
 DIMS = ", ".join(ROLLUP_DIMENSIONS)
@@ -96,6 +100,72 @@ LEFT JOIN lat USING ({DIMS})
 LEFT JOIN ttft USING ({DIMS})
 """  # noqa: S608 (only constants are interpolated)
 
+# CoarseRollup rows of one projection from finer rows: `{dims}` are the projection's
+# dimensions, `{source}` a table and `{where}` the rows to sum.
+_SUMMED = (
+    "requests, input_tokens, output_tokens, cached_input_tokens, cost_usd, ok_count, "
+    "error_count, timeout_count, rate_limited_count, cancelled_count, fallback_count, "
+    "retry_count, refusal_count, violation_count, violating_requests, tail_count, "
+    "quality_sum, quality_count, latency_sum_ms, latency_count"
+)
+_SUMS = ", ".join(f"sum({c.strip()}) AS {c.strip()}" for c in _SUMMED.split(","))
+_COARSE_SQL = f"""
+WITH base AS (
+    SELECT {{dims}}, {_SUMS} FROM {{source}} r WHERE {{where}} GROUP BY {{dims}}
+),
+lat AS (
+    SELECT {{dims}}, array_agg(b ORDER BY b) AS bs, array_agg(c ORDER BY b) AS cs FROM (
+        SELECT {{dims}}, u.b, sum(u.c)::int AS c
+        FROM {{source}} r, unnest(r.latency_buckets, r.latency_counts) AS u(b, c)
+        WHERE {{where}} GROUP BY {{dims}}, u.b
+    ) x GROUP BY {{dims}}
+),
+ttft AS (
+    SELECT {{dims}}, array_agg(b ORDER BY b) AS bs, array_agg(c ORDER BY b) AS cs FROM (
+        SELECT {{dims}}, u.b, sum(u.c)::int AS c
+        FROM {{source}} r, unnest(r.ttft_buckets, r.ttft_counts) AS u(b, c)
+        WHERE {{where}} GROUP BY {{dims}}, u.b
+    ) x GROUP BY {{dims}}
+)
+INSERT INTO metrics_coarserollup (
+    projection, period, start, {{dims}}, {_SUMMED},
+    latency_buckets, latency_counts, ttft_buckets, ttft_counts, {{blank_dims}}
+)
+SELECT %(projection)s, %(period)s, %(start)s, base.*,
+    COALESCE(lat.bs, '{{{{}}}}'), COALESCE(lat.cs, '{{{{}}}}'),
+    COALESCE(ttft.bs, '{{{{}}}}'), COALESCE(ttft.cs, '{{{{}}}}'), {{blanks}}
+FROM base
+LEFT JOIN lat USING ({{dims}})
+LEFT JOIN ttft USING ({{dims}})
+"""  # noqa: S608 (only constants are interpolated)
+
+
+def _coarse_sql(projection: str, *, source: str, where: str) -> str:
+    dims = COARSE_PROJECTIONS[projection]
+    blank = [d for d in ROLLUP_DIMENSIONS if d not in dims]
+    return _COARSE_SQL.format(
+        dims=", ".join(dims),
+        blank_dims=", ".join(blank),
+        blanks=", ".join("''" for _ in blank),
+        source=source,
+        where=where,
+    )
+
+
+_COARSE_HOUR_SQL = {
+    p: _coarse_sql(p, source="metrics_hourlyrollup", where="r.hour = %(start)s")
+    for p in COARSE_PROJECTIONS
+}
+_COARSE_DAY_SQL = {
+    p: _coarse_sql(
+        p,
+        source="metrics_coarserollup",
+        where="r.projection = %(projection)s AND r.period = 'hour' "
+        "AND r.start >= %(start)s AND r.start < %(end)s",
+    )
+    for p in COARSE_PROJECTIONS
+}
+
 _REBUILD_VIOLATIONS_SQL = """
 INSERT INTO metrics_violationrollup
     (hour, feature, model, customer, environment, policy, severity, action, count)
@@ -120,8 +190,8 @@ INSERT INTO public.metrics_dailyusage (
 SELECT %(slug)s, %(day)s, feature, model, sum(requests), sum(input_tokens), sum(output_tokens),
     sum(cached_input_tokens), sum(cost_usd), sum(requests - ok_count), sum(violation_count),
     sum(quality_sum), sum(quality_count), now()
-FROM metrics_hourlyrollup
-WHERE hour >= %(start)s AND hour < %(end)s
+FROM metrics_coarserollup
+WHERE projection = 'all_but_customer' AND period = 'day' AND start = %(start)s
 GROUP BY feature, model
 """
 
@@ -179,13 +249,19 @@ def rollup_hour_rebuild(*, hour: datetime, refresh_daily: bool = True) -> int:
             rows = cursor.rowcount
             cursor.execute("DELETE FROM metrics_violationrollup WHERE hour = %(start)s", params)
             cursor.execute(_REBUILD_VIOLATIONS_SQL, params)
+            cursor.execute(
+                "DELETE FROM metrics_coarserollup WHERE period = 'hour' AND start = %(start)s",
+                params,
+            )
+            for projection, sql in _COARSE_HOUR_SQL.items():
+                cursor.execute(sql, {**params, "period": "hour", "projection": projection})
         if refresh_daily:
-            daily_usage_refresh(day=start.date())
+            day_rebuild(day=start.date())
     return rows
 
 
-def daily_usage_refresh(*, day: date) -> None:
-    """Replace this tenant's public DailyUsage rows of `day` with sums of its hourly rollups."""
+def day_rebuild(*, day: date) -> None:
+    """Re-sum a UTC day: its CoarseRollup day rows, then its public DailyUsage rows."""
     start = datetime(day.year, day.month, day.day, tzinfo=UTC)
     params: dict[str, str | date | datetime] = {
         "slug": current_schema(),
@@ -194,8 +270,14 @@ def daily_usage_refresh(*, day: date) -> None:
         "end": start + 24 * HOUR,
     }
     with transaction.atomic():
-        _lock("daily-usage", day.toordinal())
+        _lock("day", day.toordinal())
         with connection.cursor() as cursor:
+            cursor.execute(
+                "DELETE FROM metrics_coarserollup WHERE period = 'day' AND start = %(start)s",
+                params,
+            )
+            for projection, sql in _COARSE_DAY_SQL.items():
+                cursor.execute(sql, {**params, "period": "day", "projection": projection})
             cursor.execute(
                 "DELETE FROM public.metrics_dailyusage "
                 "WHERE tenant_slug = %(slug)s AND day = %(day)s",
@@ -243,5 +325,5 @@ def rollups_rebuild_range(
         if progress is not None:
             progress(n + 1, total_hours, hour)
     for day in sorted(days):
-        daily_usage_refresh(day=day)
+        day_rebuild(day=day)
     return RebuildResult(hours=total_hours, rows=rows, seconds=time.monotonic() - began)

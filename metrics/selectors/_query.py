@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import F, QuerySet, Sum
+from django.db.models import F, Q, QuerySet, Sum
 from django.db.models.functions import TruncDay
 
 from metrics import histogram
-from metrics.rollups.models import ROLLUP_DIMENSIONS, HourlyRollup
+from metrics.rollups.models import (
+    COARSE_PROJECTIONS,
+    ROLLUP_DIMENSIONS,
+    CoarseRollup,
+    HourlyRollup,
+)
 from metrics.selectors.filters import MetricsFilter
 
 BREAKDOWN_DIMENSIONS = ROLLUP_DIMENSIONS
@@ -57,18 +62,64 @@ def check_dimension(by: str) -> str:
     return by
 
 
-def rollups(f: MetricsFilter) -> QuerySet[HourlyRollup]:
-    return HourlyRollup.objects.filter(hour__gte=f.start, hour__lt=f.end, **f.dimensions())
+def coarse_projection(f: MetricsFilter, by: str | None = None) -> str | None:
+    """The CoarseRollup projection that keeps every dimension the filter and grouping use."""
+    wanted = set(f.dimensions()) | ({by} if by else set())
+    for name, dims in COARSE_PROJECTIONS.items():
+        if wanted <= set(dims):
+            return name
+    return None
+
+
+def _day_edges(f: MetricsFilter) -> tuple[datetime, datetime]:
+    """First and last midnight inside the range (whole days between them use day rows)."""
+    first = f.start.replace(hour=0)
+    if first < f.start:
+        first += timedelta(days=1)
+    return first, f.end.replace(hour=0)
+
+
+def _coarse_periods(f: MetricsFilter, *, hours_only: bool) -> Q:
+    first, last = _day_edges(f)
+    if hours_only or first >= last:
+        return Q(period="hour", start__gte=f.start, start__lt=f.end)
+    return (
+        Q(period="day", start__gte=first, start__lt=last)
+        | Q(period="hour", start__gte=f.start, start__lt=first)
+        | Q(period="hour", start__gte=last, start__lt=f.end)
+    )
+
+
+def rollups(
+    f: MetricsFilter, *, by: str | None = None, by_time: bool = False
+) -> tuple[QuerySet[Any], str]:
+    """The cheapest exact rollup rows for `f` (and grouping `by`), with their time column.
+
+    CoarseRollup when only coarse dimensions are involved (whole days from day
+    rows, the ragged ends from hour rows; hour rows only for hourly series),
+    HourlyRollup otherwise.
+    """
+    projection = coarse_projection(f, by)
+    if projection is not None:
+        hours_only = by_time and f.bucket == "hour"
+        coarse = CoarseRollup.objects.filter(
+            _coarse_periods(f, hours_only=hours_only), projection=projection
+        )
+        return coarse.filter(**f.dimensions()), "start"
+    hourly = HourlyRollup.objects.filter(hour__gte=f.start, hour__lt=f.end, **f.dimensions())
+    return hourly, "hour"
 
 
 def sums(f: MetricsFilter, fields: Sequence[str] = SUM_FIELDS) -> dict[str, Any]:
-    row = rollups(f).aggregate(**{name: Sum(name) for name in fields})
+    qs, _ = rollups(f)
+    row = qs.aggregate(**{name: Sum(name) for name in fields})
     return {name: _zero(name, row[name]) for name in fields}
 
 
 def sums_by(f: MetricsFilter, by: str, fields: Sequence[str] = SUM_FIELDS) -> list[dict[str, Any]]:
     check_dimension(by)
-    rows = rollups(f).values(by).annotate(**{f"s_{n}": Sum(n) for n in fields}).order_by(by)
+    qs, _ = rollups(f, by=by)
+    rows = qs.values(by).annotate(**{f"s_{n}": Sum(n) for n in fields}).order_by(by)
     return [{"key": row[by], **{n: _zero(n, row[f"s_{n}"]) for n in fields}} for row in rows]
 
 
@@ -76,12 +127,11 @@ def sums_by_time(
     f: MetricsFilter, fields: Sequence[str] = SUM_FIELDS, by: str | None = None
 ) -> dict[tuple[datetime, str], dict[str, Any]]:
     """Sums per (bucket start, dimension value or "")."""
-    qs = rollups(f)
-    qs = (
-        qs.annotate(t=TruncDay("hour", tzinfo=UTC))
-        if f.bucket == "day"
-        else qs.annotate(t=F("hour"))
-    )
+    qs, time_field = rollups(f, by=by, by_time=True)
+    if f.bucket == "day":
+        qs = qs.annotate(t=TruncDay(time_field, tzinfo=UTC))
+    else:
+        qs = qs.annotate(t=F(time_field))
     group = ["t", check_dimension(by)] if by else ["t"]
     rows = qs.values(*group).annotate(**{f"s_{n}": Sum(n) for n in fields}).order_by(*group)
     return {
@@ -96,13 +146,35 @@ def _zero(name: str, value: Any) -> Any:
     return ZERO_COST if name == "cost_usd" else 0
 
 
-def where_sql(f: MetricsFilter) -> tuple[str, list[Any]]:
-    clauses = ["r.hour >= %s", "r.hour < %s"]
-    params: list[Any] = [f.start, f.end]
+def where_sql(
+    f: MetricsFilter, *, by: str | None = None, by_time: bool = False
+) -> tuple[str, str, str, list[Any]]:
+    """(table, time column, WHERE clause, params) of the rows `rollups` would pick."""
+    params: list[Any] = []
+    projection = coarse_projection(f, by)
+    if projection is not None:
+        table, time_col = "metrics_coarserollup", "r.start"
+        first, last = _day_edges(f)
+        params.append(projection)
+        if (by_time and f.bucket == "hour") or first >= last:
+            clauses = ["r.projection = %s AND r.period = 'hour' AND r.start >= %s AND r.start < %s"]
+            params += [f.start, f.end]
+        else:
+            clauses = [
+                "r.projection = %s AND "
+                "((r.period = 'day' AND r.start >= %s AND r.start < %s) OR "
+                "(r.period = 'hour' AND ((r.start >= %s AND r.start < %s) OR "
+                "(r.start >= %s AND r.start < %s))))"
+            ]
+            params += [first, last, f.start, first, last, f.end]
+    else:
+        table, time_col = "metrics_hourlyrollup", "r.hour"
+        clauses = ["r.hour >= %s AND r.hour < %s"]
+        params += [f.start, f.end]
     for name, value in f.dimensions().items():
         clauses.append(f"r.{name} = %s")
         params.append(value)
-    return " AND ".join(clauses), params
+    return table, time_col, " AND ".join(clauses), params
 
 
 def histograms(
@@ -111,16 +183,16 @@ def histograms(
     """Merged histograms of `metric` ("latency" | "ttft"), keyed by (bucket?, dimension?)."""
     if metric not in ("latency", "ttft"):
         raise ValueError("metric is latency or ttft")
+    table, time_col, where, params = where_sql(f, by=by, by_time=by_time)
     group: list[str] = []
     if by_time:
-        group.append("date_trunc('day', r.hour)" if f.bucket == "day" else "r.hour")
+        group.append(f"date_trunc('day', {time_col})" if f.bucket == "day" else time_col)
     if by:
         group.append(f"r.{check_dimension(by)}")
-    where, params = where_sql(f)
     select = ", ".join([*group, "u.b", "sum(u.c)"])
     group_sql = ", ".join([*group, "u.b"])
     sql = (
-        f"SELECT {select} FROM metrics_hourlyrollup r, "  # noqa: S608 (constants only)
+        f"SELECT {select} FROM {table} r, "  # noqa: S608 (constants only)
         f"unnest(r.{metric}_buckets, r.{metric}_counts) AS u(b, c) "
         f"WHERE {where} GROUP BY {group_sql}"
     )

@@ -1,6 +1,6 @@
-"""Prometheus text exposition of a tenant's metrics (all time, from the hourly rollups).
+"""Prometheus text exposition of a tenant's metrics (all time, from the daily coarse rollups).
 
-Counters are sums over every rollup row, so they only grow while events are
+Counters are sums over every day row, so they only grow while events are
 kept; the latency histogram uses Prometheus' usual `le` bounds in seconds,
 counted from the fixed log buckets (a bucket is counted under a bound when it
 lies entirely below it).
@@ -14,7 +14,7 @@ from django.db import connection
 from django.db.models import Sum
 
 from metrics import histogram
-from metrics.rollups.models import HourlyRollup
+from metrics.rollups.models import CoarseRollup, HourlyRollup
 
 LABELS = ("feature", "model", "provider")
 LE_SECONDS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 60.0)
@@ -51,8 +51,10 @@ def _labels(key: tuple[str, ...], **extra: str) -> str:
 
 def _latency_histograms() -> dict[tuple[str, ...], histogram.Histogram]:
     sql = (
-        "SELECT r.feature, r.model, r.provider, u.b, sum(u.c) FROM metrics_hourlyrollup r, "
-        "unnest(r.latency_buckets, r.latency_counts) AS u(b, c) GROUP BY 1, 2, 3, 4"
+        "SELECT r.feature, r.model, r.provider, u.b, sum(u.c) FROM metrics_coarserollup r, "
+        "unnest(r.latency_buckets, r.latency_counts) AS u(b, c) WHERE r.period = 'day' "
+        "AND r.projection = 'all_but_customer' "
+        "GROUP BY 1, 2, 3, 4"
     )
     out: dict[tuple[str, ...], histogram.Histogram] = defaultdict(dict)
     with connection.cursor() as cursor:
@@ -75,7 +77,8 @@ def prometheus_version() -> str:
 def prometheus_exposition() -> str:
     """The current tenant's counters and latency histogram in Prometheus text format 0.0.4."""
     rows = (
-        HourlyRollup.objects.values(*LABELS)
+        CoarseRollup.objects.filter(period="day", projection="all_but_customer")
+        .values(*LABELS)
         .annotate(**{f"s_{n}": Sum(n) for n in _SUMS})
         .order_by(*LABELS)
     )

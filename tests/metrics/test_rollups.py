@@ -9,7 +9,14 @@ from django.db import connection
 from django.db.models import Sum
 
 from metrics import histogram
-from metrics.models import DailyUsage, DirtyHour, EndpointThreshold, HourlyRollup, ViolationRollup
+from metrics.models import (
+    CoarseRollup,
+    DailyUsage,
+    DirtyHour,
+    EndpointThreshold,
+    HourlyRollup,
+    ViolationRollup,
+)
 from metrics.rollups.services import (
     dirty_hours_mark,
     dirty_hours_process,
@@ -75,6 +82,16 @@ def test_rollup_sums_match_raw_events(tenant: Tenant) -> None:
         assert not DirtyHour.objects.exists()
         policies = set(ViolationRollup.objects.values_list("policy", "severity", "count"))
         assert policies == {("pii", "high", 1), ("toxicity", "low", 1)}
+    with in_tenant(tenant):
+        rows = CoarseRollup.objects.filter(feature="chat", customer="")
+        coarse = rows.get(start=hour, period="hour", projection="all_but_customer")
+        day = rows.get(period="day", start=hour.replace(hour=0), projection="all_but_customer")
+        by_customer = rows.get(period="day", start=hour.replace(hour=0), projection="by_customer")
+        assert (coarse.endpoint, by_customer.endpoint) == ("/v1/chat", "")
+        for row in (coarse, day, by_customer):
+            assert (row.requests, row.cost_usd, row.tail_count) == (3, Decimal("1.875"), 1)
+            lat = histogram.from_arrays(row.latency_buckets, row.latency_counts)
+            assert lat == histogram.from_values([100.0, 3000.0, 400.0])
     usage = DailyUsage.objects.filter(tenant_slug="alpha", day=hour.date())
     assert usage.aggregate(c=Sum("cost_usd"))["c"] == Decimal("3.875")
     assert usage.get(feature="chat").error_count == 1

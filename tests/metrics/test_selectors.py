@@ -269,3 +269,26 @@ def test_custom_range_is_whole_days() -> None:
     )
     assert f.dimensions() == {"model": "m"} and f.bucket == "hour"
     assert f.previous().end == f.start
+
+
+def test_every_rollup_tier_agrees_with_raw_events(tenant: Tenant, dataset: list[Event]) -> None:
+    """Customer filters read the by_customer projection, endpoint+customer the hourly rows."""
+    cases = [
+        {"customer": "c2"},  # by_customer projection
+        {"customer": "c2", "feature": "chat"},  # by_customer projection
+        {"customer": "c2", "endpoint": "/v1/chat"},  # no projection keeps both: hourly rows
+        {"content_category": "news", "query_type": "q"},  # all_but_customer projection
+    ]
+    for dims in cases:
+        for range_name in ("24h", "7d", "30d"):
+            f = s.metrics_filter_for(range_name=range_name, **dims)
+            raw = _in(f, dataset)
+            with in_tenant(tenant):
+                ov = s.overview(f)
+                p99 = s.latency_summary(f).current.p99_ms
+            assert ov.requests == len(raw), (dims, range_name)
+            assert ov.get("cost_usd").value == sum((e.cost_usd for e in raw), Decimal(0))
+            lat = [e.latency_ms for e in raw if e.latency_ms is not None]
+            if lat:
+                assert p99 is not None
+                assert abs(p99 - _exact(lat, 0.99)) / _exact(lat, 0.99) < 0.02
