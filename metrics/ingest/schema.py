@@ -136,9 +136,9 @@ def parse_time(value: Any) -> datetime | None:
     if isinstance(value, str):
         try:
             moment = datetime.fromisoformat(value.strip())
-        except ValueError:
+            return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        except (ValueError, OverflowError):  # "0001-01-01T00:00+05:00" overflows in UTC
             return None
-        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         return None
     seconds = float(value)

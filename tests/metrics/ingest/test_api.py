@@ -210,3 +210,34 @@ def test_beta_key_on_alpha_host_is_refused(
     assert post(client, {"events": [event]}).status_code == 403
     assert stored(tenant, event["event_id"]) == []
     assert stored(other_tenant, event["event_id"]) == []
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"timestamp": "0001-01-01T00:00:00+05:00"},
+        {"timestamp": "9999-12-31T23:59:59-05:00"},
+        {"timestamp": 1e300},
+        {"timestamp": -1e20},
+        {"cost_usd": "sNaN"},
+        {"cost_usd": "1e5000"},
+        {"cost_usd": [1]},
+        {"input_tokens": 1e300},
+        {"input_tokens": 10**40},
+        {"latency_ms": -0.5},
+        {"model": "   "},
+        {"event_id": 17},
+        {"policy_violations": "pii"},
+        {"policy_violations": [{"policy": "pii", "severity": 3}]},
+        {"scores": [{"name": "q", "value": True}]},
+        {"retrieval": [{"id": 5, "score": "high"}]},
+        {"attributes": ["not", "an", "object"]},
+        {"input": 12},
+    ],
+)
+def test_odd_values_are_rejected_not_500(api_client: Client, fields: dict[str, Any]) -> None:
+    event = good(**fields)
+    response = post(api_client, {"events": [event, good()]})
+    assert response.status_code == 207, response.content
+    assert response.json()["results"][0]["status"] == "rejected"
+    assert response.json()["results"][1]["status"] == "accepted"
