@@ -184,7 +184,7 @@ def langfuse_scores(request: HttpRequest) -> HttpResponse:
         return _langfuse_error(f"Body exceeds {MAX_SCORES_BODY} bytes.", 413)
     try:
         payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return _langfuse_error("Body is not valid JSON.", 400)
     raw_scores = payload if isinstance(payload, list) else [payload]
     limited = _rate_limited(request, tenant, "events", len(raw_scores))

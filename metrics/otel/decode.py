@@ -130,7 +130,7 @@ def parse_request(body: bytes, *, content_type: str) -> ExportTraceServiceReques
     if kind == JSON:
         try:
             payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise OtlpDecodeError(f"Body is not valid JSON: {exc}") from exc
         if not isinstance(payload, dict):
             raise OtlpDecodeError("Body must be a JSON object with 'resourceSpans'.")

@@ -170,6 +170,14 @@ def test_invalid_hex_id_in_json_rejects_that_span_only() -> None:
     [
         (b"\xff\xff\xff garbage", "application/x-protobuf", "", 400),
         (b"{not json", "application/json", "", 400),
+        (b"[" * 100_000 + b"]" * 100_000, "application/json", "", 400),
+        (
+            b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"name": 5}]}]}]}',
+            "application/json",
+            "",
+            400,
+        ),
+        (b'{"resourceSpans": [null]}', "application/json", "", 400),
         (b"[1, 2]", "application/json", "", 400),
         (b'{"resourceSpans": "nope"}', "application/json", "", 400),
         (b"x", "text/plain", "", 415),

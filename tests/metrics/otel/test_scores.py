@@ -84,6 +84,8 @@ def test_invalid_scores_are_named_and_the_valid_ones_kept(
 def test_bad_bodies_and_keys(tenant: Tenant, other_tenant: Tenant, api_key_factory: Any) -> None:
     client = basic_client(api_key_factory(tenant, ["ingest"]))
     assert client.post(URL, "{nope", content_type="application/json").status_code == 400
+    deep = "[" * 100_000 + "]" * 100_000
+    assert client.post(URL, deep, content_type="application/json").status_code == 400
     assert (
         client.post(URL, "x" * (1024 * 1024 + 1), content_type="application/json").status_code
         == 413
