@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -50,14 +51,28 @@ def audit_record(
     object_id: str | int = "",
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
+    actor_type: str | None = None,
+    actor_id: str | int | None = None,
+    actor_label: str | None = None,
+    actor_role: str | None = None,
 ) -> AuditEntry:
     """Append one entry to the tenant's chain (or the platform chain).
 
     Must run inside the caller's transaction so the change and its audit entry
     commit together; the chain head row is locked so writers never fork it.
+    The actor comes from the request context; the optional actor_* arguments
+    override it where the context cannot know yet (e.g. the user a login
+    authenticates, before the request carries them).
     """
     chain = tenant_slug or PLATFORM_CHAIN
     context = current_context()
+    overrides = {
+        "actor_type": actor_type,
+        "actor_id": None if actor_id is None else str(actor_id),
+        "actor_label": actor_label,
+        "actor_role": actor_role,
+    }
+    context = replace(context, **{k: v for k, v in overrides.items() if v is not None})
     with transaction.atomic():
         AuditChainHead.objects.get_or_create(chain=chain, defaults={"head_hash": GENESIS_HASH})
         head = AuditChainHead.objects.select_for_update().get(chain=chain)

@@ -22,6 +22,7 @@ from compliance.selectors import chain_breaks
 from compliance.services import audit_record
 from compliance.signing import signing_key_load
 from core.exceptions import ApplicationError
+from core.request_context import acting_as
 
 pytestmark = pytest.mark.django_db
 
@@ -180,3 +181,22 @@ def test_verify_audit_chains_command_fails_on_a_break(signing_key):
     )
     with pytest.raises(CommandError):
         call_command("verify_audit_chains", chain=chain)
+
+
+def test_audit_record_actor_can_be_named_explicitly():
+    with acting_as("login page"):
+        entry = audit_record(
+            tenant_slug="t_actor",
+            action="auth.login",
+            object_type="user",
+            object_id=5,
+            actor_type="user",
+            actor_id=5,
+            actor_label="ann@example.test",
+        )
+    assert (entry.actor_type, entry.actor_id, entry.actor_label) == (
+        "user",
+        "5",
+        "ann@example.test",
+    )
+    assert entry.request_id.startswith("task-")  # the rest still comes from the context
