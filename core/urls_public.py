@@ -11,6 +11,7 @@ ops_patterns = (
         path("", include("metrics.urls_ops")),  # every tenant side by side
         path("tenants/", ops.tenants, name="tenants"),
         path("tenants/<slug:slug>/status", ops.tenant_status, name="tenant-status"),
+        path("", include("billing.urls_ops")),  # /ops/billing/...
     ],
     "ops",
 )
@@ -19,6 +20,7 @@ urlpatterns = [
     path("", auth.public_home, name="home"),
     *auth_urlpatterns,
     path("ops/", include(ops_patterns)),
+    path("", include("billing.urls_webhooks")),  # POST /webhooks/stripe (Stripe-signed)
     *api_urlpatterns,
 ]
 

@@ -33,6 +33,7 @@ urlpatterns = [
     ),
     path("compliance/", include("compliance.urls")),
     path("pricing/", include("metrics.pricing.urls")),
+    path("billing/", include("billing.urls")),
     *quality_page_urlpatterns,
     path("settings/ingestion/", include("metrics.ingest.page_urls")),
     *api_urlpatterns,

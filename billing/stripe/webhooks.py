@@ -40,9 +40,12 @@ def webhook_event_verify(*, payload: bytes, signature: str) -> dict[str, Any]:
     if len(payload) > MAX_BODY:
         raise ApplicationError("Payload too large.")
     try:
-        stripe.Webhook.construct_event(payload, signature, secret)  # verifies, tolerance 300 s
+        # What stripe.Webhook.construct_event verifies (HMAC-SHA256 over "t.payload",
+        # timestamp within 300 s); the body is then parsed here so a signed but
+        # malformed body (a JSON list, bad UTF-8) is a 400, never a crash in the library.
+        stripe.WebhookSignature.verify_header(payload, signature, secret, tolerance=300)
         event = json.loads(payload)
-    except (stripe.SignatureVerificationError, ValueError, TypeError, KeyError) as exc:
+    except (stripe.SignatureVerificationError, ValueError, TypeError) as exc:
         raise ApplicationError("Invalid Stripe signature or payload.") from exc
     data = event.get("data") if isinstance(event, dict) else None
     if (

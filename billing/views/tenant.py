@@ -1,0 +1,90 @@
+"""The tenant's billing page (admins; staff read-only): month so far, forecast,
+statements and downloads. Every lookup is scoped to the host's tenant."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.views.decorators.http import require_GET
+
+from billing.exports.services import cost_lines_export, statement_export
+from billing.exports.writers import FORMATS
+from billing.forms import parse_month
+from billing.ratecards.selectors import rate_card_in_force
+from billing.statements.compute import BREAKDOWNS, month_bounds, month_to_date
+from billing.statements.selectors import statement_breakdown, statement_get, statements_of
+from billing.stripe.models import BillingAccount
+from billing.views.common import export_response
+from core.roles import tenant_page
+from core.views_helpers import render_page
+from tenants.models import Tenant
+
+
+def _tenant(request: HttpRequest) -> Tenant:
+    return request.tenant  # type: ignore[attr-defined]
+
+
+def _by(request: HttpRequest) -> str:
+    by = request.GET.get("by", "feature")
+    return by if by in BREAKDOWNS else "feature"
+
+
+@tenant_page("settings")
+@require_GET
+def billing_home(request: HttpRequest) -> HttpResponse:
+    tenant = _tenant(request)
+    now = datetime.now(tz=UTC)
+    mtd = month_to_date(tenant=tenant, now=now)
+    by = _by(request)
+    context = {
+        "mtd": mtd,
+        "chargeback": mtd.chargeback,
+        "by": by,
+        "breakdowns": BREAKDOWNS,
+        "rows": mtd.chargeback.breakdown(by),
+        "statements": statements_of(tenant=tenant)[:36],
+        "card": rate_card_in_force(tenant=tenant, day=now.date()),
+        "account": BillingAccount.objects.filter(tenant=tenant).first(),
+        "month": f"{now:%Y-%m}",
+        "last_month": f"{now.date().replace(day=1) - timedelta(days=1):%Y-%m}",
+        "formats": list(FORMATS),
+    }
+    return render_page(request, "billing/home.html", "billing/_home.html", context)
+
+
+@tenant_page("settings")
+@require_GET
+def statement_detail(request: HttpRequest, statement_id: int) -> HttpResponse:
+    statement = statement_get(tenant=_tenant(request), statement_id=statement_id)
+    by = _by(request)
+    context = {
+        "statement": statement,
+        "by": by,
+        "breakdowns": BREAKDOWNS,
+        "rows": statement_breakdown(statement=statement, by=by),
+        "formats": list(FORMATS),
+    }
+    return render_page(request, "billing/statement.html", "billing/_statement.html", context)
+
+
+@tenant_page("settings")
+@require_GET
+def statement_download(request: HttpRequest, statement_id: int, fmt: str) -> Any:
+    statement = statement_get(tenant=_tenant(request), statement_id=statement_id)
+    if fmt not in FORMATS:
+        raise Http404("Unknown format.")
+    return export_response(statement_export(statement=statement, fmt=fmt))
+
+
+@tenant_page("settings")
+@require_GET
+def cost_lines_download(request: HttpRequest, fmt: str) -> Any:
+    month = parse_month(request.GET.get("month"))
+    if fmt not in FORMATS or month is None:
+        raise Http404("Unknown format or month (use ?month=YYYY-MM).")
+    start, end = month_bounds(month)
+    return export_response(
+        cost_lines_export(tenant=_tenant(request), start=start, end=end, fmt=fmt)
+    )
