@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from django.db import models
 
-DEFAULT_CONTENT_RETENTION_DAYS = 30
-DEFAULT_SAMPLE_RATE = 0.005
-
 
 class IngestSettings(models.Model):
     """How a tenant's events are stored; a missing row means the defaults.
@@ -18,10 +15,6 @@ class IngestSettings(models.Model):
     """
 
     store_content = models.BooleanField(default=True)
-    # Unused since retention moved to compliance and sampling to quality; dropped by a
-    # later migration (kept so the schema and the migrations agree meanwhile).
-    content_retention_days = models.PositiveIntegerField(default=DEFAULT_CONTENT_RETENTION_DAYS)
-    sample_rate = models.FloatField(default=DEFAULT_SAMPLE_RATE)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
