@@ -71,14 +71,15 @@ def send_sla_credit(self: Any, credit_id: int) -> str:
 
 @shared_task(name="billing.daily", time_limit=3600, soft_time_limit=3500)
 def daily() -> dict[str, int]:
-    """Close last month for every active tenant, reconcile yesterday's meters,
-    create SLA credits for last month and resend any unsent ones. Safe to run twice."""
+    """Queue last month's close per tenant, reconcile yesterday's meters, create SLA
+    credits for last month's closed statements (a statement closed by today's queued
+    task is credited tomorrow) and resend unsent credits. Safe to run twice."""
     today = datetime.now(tz=UTC).date()
     last_month = month_before(today)
     closed = credits = reconciled = 0
     with acting_as("billing.daily"):
         for tenant in tenants_active():
-            statement_close(tenant=tenant, month=last_month)
+            close_month.delay(tenant.pk, f"{last_month:%Y-%m}")
             closed += 1
         for account in _accounts():
             meter_reconcile(account=account, day=today - timedelta(days=1))

@@ -232,3 +232,22 @@ def test_ops_console(
         response = ops.post("/ops/billing/alpha/close", {"month": "2026-09"})
     assert response.status_code == 302
     assert Statement.objects.filter(tenant=tenant, period_start=date(2026, 9, 1)).exists()
+
+
+def test_billing_page_queries_do_not_grow_with_statements(tenant, admin_user, tenant_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = tenant_client(tenant, admin_user)
+    month_of_events(tenant, year=2026, month=1, count=5, seed=41)
+    statement_close(tenant=tenant, month=date(2026, 1, 1), now=NOW)
+    client.get("/billing/")
+    with CaptureQueriesContext(connection) as one:
+        assert client.get("/billing/").status_code == 200
+    for month in (2, 3, 4):
+        month_of_events(tenant, year=2026, month=month, count=5, seed=41 + month)
+        statement_close(tenant=tenant, month=date(2026, month, 1), now=NOW)
+    with CaptureQueriesContext(connection) as four:
+        html = client.get("/billing/").content.decode()
+    assert html.count("/download/csv") == 4
+    assert len(four.captured_queries) == len(one.captured_queries)
