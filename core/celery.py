@@ -18,3 +18,4 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 app.autodiscover_tasks(["metrics.rollups"])  # metrics.rollups.tasks
 app.autodiscover_tasks(["metrics.quality"])  # metrics.quality.tasks
+app.autodiscover_tasks(["metrics.otel"])  # metrics.otel.tasks

@@ -277,6 +277,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "args": ["tenants.record_heartbeat"],
     },
+    # metrics.otel: trace-context spans follow the tenant's event retention.
+    "metrics-prune-trace-context": {
+        "task": "core.fan_out_to_tenants",
+        "schedule": 86400.0,
+        "args": ["metrics.ingest.prune_trace_context"],
+    },
     "metrics-rollup-dirty-hours": {
         "task": "core.fan_out_to_tenants",
         "schedule": 60.0,
