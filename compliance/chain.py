@@ -227,3 +227,18 @@ def chains_verify_all() -> list[ChainVerification]:
         with transaction.atomic():
             results.append(chain_verify(chain=chain))
     return results
+
+
+def chain_verification_request(*, chain: str) -> None:
+    """Queue a verification of one chain now (audited; the result lands on the audit log page)."""
+    from compliance.services import audit_record
+    from compliance.tasks import verify_chain
+
+    with transaction.atomic():
+        audit_record(
+            tenant_slug=chain,
+            action="audit_chain.verification_requested",
+            object_type="audit_chain",
+            object_id=chain,
+        )
+        transaction.on_commit(lambda: verify_chain.delay(chain))

@@ -6,6 +6,7 @@ from compliance import views
 
 urlpatterns = [
     path("audit/", views.audit_log, name="compliance-audit"),
+    path("audit/verify/", views.audit_verify, name="compliance-audit-verify"),
     path("violations/", views.violations, name="compliance-violations"),
     path("violations/<int:record_id>/", views.violation_detail, name="compliance-violation"),
     path("exports/", views.exports, name="compliance-exports"),

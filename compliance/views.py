@@ -14,9 +14,10 @@ from django.db import transaction
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from compliance import selectors, services
+from compliance.chain import chain_verification_request
 from compliance.evidence import (
     evidence_export_record_download,
     evidence_export_request,
@@ -81,6 +82,14 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         "query": _query_without_page(request),
     }
     return render_page(request, "compliance/audit_log.html", "compliance/_audit_log.html", context)
+
+
+@tenant_page("compliance", write=True)
+@require_POST
+def audit_verify(request: HttpRequest) -> HttpResponse:
+    chain_verification_request(chain=_slug(request))
+    messages.success(request, "Verification queued: every link of this chain is being re-hashed.")
+    return redirect("compliance-audit")
 
 
 @tenant_page("compliance")

@@ -16,6 +16,7 @@ from compliance.evidence import evidence_export_build
 from compliance.models import AuditEntry, EvidenceExport, ViolationRecord, ViolationReview
 from compliance.services import audit_record
 from compliance.violations import violation_records_create
+from core.celery import app
 
 pytestmark = pytest.mark.django_db
 
@@ -295,3 +296,24 @@ def test_settings_page_saves_and_audits(tenant, officer, tenant_client):
     assert entry is not None and entry.action == "compliance_settings.updated"
     assert entry.after["legal_hold"] is True and entry.actor_label == officer.email
     assert client.post("/compliance/settings/", {"events_retention_days": "x"}).status_code == 200
+
+
+def test_verify_now_queues_an_audited_verification(
+    tenant, officer, staff_user, tenant_client, django_capture_on_commit_callbacks
+):
+    assert tenant_client(tenant, staff_user).post("/compliance/audit/verify/").status_code == 403
+    app.conf.task_always_eager = True
+    try:
+        client = tenant_client(tenant, officer)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post("/compliance/audit/verify/")
+        assert response.status_code == 302
+        page = client.get("/compliance/audit/").content.decode()
+        assert "Verification queued" in page
+        assert "intact" in page
+    finally:
+        app.conf.task_always_eager = False
+    entry = AuditEntry.objects.filter(
+        chain=tenant.schema_name, action="audit_chain.verification_requested"
+    ).latest("seq")
+    assert entry.actor_label == officer.email
