@@ -133,7 +133,9 @@ def test_list_pages_use_a_constant_number_of_queries(tenant, officer, tenant_cli
     assert before == after
 
 
-def test_violations_list_filters_chart_and_review(tenant, officer, tenant_client, record):
+def test_violations_list_filters_chart_and_review(
+    tenant, officer, tenant_client, record, member_factory
+):
     client = tenant_client(tenant, officer)
     page = client.get("/compliance/violations/").content.decode()
     assert "pii-leak" in page and "[CARD]" in page and "4111" not in page
@@ -148,6 +150,11 @@ def test_violations_list_filters_chart_and_review(tenant, officer, tenant_client
 
     detail = f"/compliance/violations/{record.pk}/"
     assert client.get(detail).status_code == 200
+    assert (
+        f"/events/{record.event_id}/" not in client.get(detail).content.decode()
+    )  # not their area
+    admin = tenant_client(tenant, member_factory(tenant, "admin"))
+    assert f"/events/{record.event_id}/" in admin.get(detail).content.decode()
     missing_note = client.post(detail, {"state": "confirmed", "note": ""})
     assert missing_note.status_code == 200
     assert b"Say why" in missing_note.content

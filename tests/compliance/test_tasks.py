@@ -28,6 +28,7 @@ def test_task_names_queue_and_beat_entries():
         "compliance.verify_chains",
         "compliance.retention_sweep",
         "compliance.build_evidence_export",
+        "compliance.verify_chain",
     ]
     for name in names:
         assert name in app.tasks
