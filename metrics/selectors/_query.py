@@ -12,6 +12,7 @@ from django.db import connection
 from django.db.models import F, Q, QuerySet, Sum
 from django.db.models.functions import TruncDay
 
+from core.exceptions import ApplicationError
 from metrics import histogram
 from metrics.rollups.models import (
     COARSE_PROJECTIONS,
@@ -57,8 +58,11 @@ class Series:
 
 
 def check_dimension(by: str) -> str:
+    """`by` must be a rollup dimension (ApplicationError naming `by` otherwise: a 400)."""
     if by not in BREAKDOWN_DIMENSIONS:
-        raise ValueError(f"Unknown dimension {by!r}; use one of {', '.join(BREAKDOWN_DIMENSIONS)}")
+        raise ApplicationError(
+            "Invalid filter.", details={"by": f"Use one of {', '.join(BREAKDOWN_DIMENSIONS)}."}
+        )
     return by
 
 
@@ -182,7 +186,7 @@ def histograms(
 ) -> dict[tuple[Any, ...], histogram.Histogram]:
     """Merged histograms of `metric` ("latency" | "ttft"), keyed by (bucket?, dimension?)."""
     if metric not in ("latency", "ttft"):
-        raise ValueError("metric is latency or ttft")
+        raise ApplicationError("Invalid filter.", details={"metric": "Use latency or ttft."})
     table, time_col, where, params = where_sql(f, by=by, by_time=by_time)
     group: list[str] = []
     if by_time:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.exceptions import ApplicationError
 from metrics import histogram
 from metrics.selectors._query import Series, change, histograms, quantiles, ratio, sums, sums_by
 from metrics.selectors.filters import MetricsFilter
@@ -98,6 +99,8 @@ def latency_series(
             values = {key[0]: histogram.percentile(h, q) for key, h in hists.items()}
             series.lines[name] = [values.get(b) for b in buckets]
         return series
+    if quantile not in QUANTILES:
+        raise ApplicationError("Invalid filter.", details={"quantile": "Use p50, p95 or p99."})
     q = QUANTILES[quantile]
     per_key: dict[str, dict] = {}
     for (t, key), h in hists.items():

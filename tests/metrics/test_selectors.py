@@ -292,3 +292,16 @@ def test_every_rollup_tier_agrees_with_raw_events(tenant: Tenant, dataset: list[
             if lat:
                 assert p99 is not None
                 assert abs(p99 - _exact(lat, 0.99)) / _exact(lat, 0.99) < 0.02
+
+
+def test_bad_selector_arguments_are_application_errors(tenant: Tenant) -> None:
+    f = s.metrics_filter_for(range_name="24h")
+    with in_tenant(tenant):
+        for call, field in (
+            (lambda: s.cost_breakdown(f, by="colour"), "by"),
+            (lambda: s.latency_series(f, by="feature", quantile="p42"), "quantile"),
+            (lambda: s.latency_series(f, metric="speed"), "metric"),
+        ):
+            with pytest.raises(ApplicationError) as info:
+                call()
+            assert field in info.value.details
