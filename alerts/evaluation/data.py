@@ -1,0 +1,218 @@
+"""What one evaluation cycle reads for a tenant: recent raw minutes plus older hourly rollups.
+
+The last one to two hours (from the start of the previous hour to `now`)
+come from the raw events at minute resolution, in one query per cycle, because
+their rollups may not be built yet; the hours before come from the hourly
+rollups (metrics.rollups), cached for a few minutes per rule and hour range
+since complete hours rarely change. Windows that reach past the raw range are
+counted in whole hours from the first hour that starts inside the window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.cache import cache
+from django.db import connection
+
+from alerts.cache import cache_key
+from alerts.evaluation.aggregates import Agg, agg_from_row
+from alerts.rules.models import SCOPE_DIMENSIONS
+from metrics import histogram
+from metrics.rollups.models import DEFAULT_TAIL_THRESHOLD_MS
+
+HOUR = timedelta(hours=1)
+ROLLUP_CACHE_S = 300
+_QUALITY_SQL = (
+    "CASE WHEN jsonb_typeof(e.scores) <> 'array' OR e.scores = '[]'::jsonb THEN NULL "
+    "ELSE (SELECT avg((s ->> 'value')::float8) FROM jsonb_array_elements(e.scores) s "
+    "WHERE jsonb_typeof(s -> 'value') = 'number') END"
+)
+_RAW_SUMS = f"""
+    count(*), COALESCE(sum(e.cost_usd), 0), COALESCE(sum(e.input_tokens + e.output_tokens), 0),
+    count(*) FILTER (WHERE e.status = 'ok'), count(*) FILTER (WHERE e.status = 'error'),
+    count(*) FILTER (WHERE e.status = 'timeout'),
+    count(*) FILTER (WHERE e.status = 'rate_limited'),
+    count(*) FILTER (WHERE e.status = 'cancelled'), count(*) FILTER (WHERE e.fallback_used),
+    count(*) FILTER (WHERE e.refused), COALESCE(sum(e.violation_count), 0),
+    count(*) FILTER (WHERE e.latency_ms > COALESCE(t.threshold_ms, {DEFAULT_TAIL_THRESHOLD_MS!r})),
+    COALESCE(sum({_QUALITY_SQL}), 0), count({_QUALITY_SQL})
+"""
+_ROLLUP_SUMS = """
+    sum(requests), sum(cost_usd), sum(input_tokens + output_tokens), sum(ok_count),
+    sum(error_count), sum(timeout_count), sum(rate_limited_count), sum(cancelled_count),
+    sum(fallback_count), sum(refusal_count), sum(violation_count), sum(tail_count),
+    sum(quality_sum), sum(quality_count)
+"""
+
+
+def floor_hour(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def ceil_hour(moment: datetime) -> datetime:
+    floored = floor_hour(moment)
+    return floored if floored == moment else floored + HOUR
+
+
+def floor_minute(moment: datetime) -> datetime:
+    return moment.replace(second=0, microsecond=0)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What a rule aggregates: the scope filters, the split dimension and the window start."""
+
+    scope: tuple[tuple[str, str], ...]
+    split_by: str
+    start: datetime
+    histograms: tuple[str, ...] = ()  # "latency" and/or "ttft"
+
+    def matches(self, dims: dict[str, str]) -> bool:
+        return all(dims.get(name) == value for name, value in self.scope)
+
+
+@dataclass
+class TenantData:
+    """Raw minutes of [raw_start, now) for one tenant, keyed by (minute, dimension values)."""
+
+    now: datetime
+    raw_start: datetime
+    dims: tuple[str, ...]
+    minutes: dict[tuple[datetime, tuple[str, ...]], Agg] = field(default_factory=dict)
+
+    def window(self, sel: Selection) -> dict[str, Agg]:
+        """Aggregates per split key over [sel.start, now) (the split key is "" without split)."""
+        out: dict[str, Agg] = {}
+        if sel.start < self.raw_start:
+            for key, agg in rollup_window(sel, start=sel.start, end=self.raw_start).items():
+                out.setdefault(key, Agg()).add(agg)
+        split_pos = self.dims.index(sel.split_by) if sel.split_by else -1
+        scope_pos = [(self.dims.index(name), value) for name, value in sel.scope]
+        for (minute, values), agg in self.minutes.items():
+            if minute < sel.start:
+                continue
+            if any(values[pos] != value for pos, value in scope_pos):
+                continue
+            key = values[split_pos] if split_pos >= 0 else ""
+            out.setdefault(key, Agg()).add(agg)
+        return out
+
+
+def tenant_data_load(
+    *, now: datetime, dims: Iterable[str], histograms: Iterable[str] = ()
+) -> TenantData:
+    """One query for the recent raw minutes (plus one per histogram kind that a rule needs)."""
+    wanted = tuple(d for d in SCOPE_DIMENSIONS if d in set(dims))
+    raw_start = floor_hour(now) - HOUR
+    data = TenantData(now=now, raw_start=raw_start, dims=wanted)
+    cols = "".join(f", e.{d}" for d in wanted)
+    group = ", ".join(str(i) for i in range(1, len(wanted) + 2))
+    params = [raw_start, now]
+    sql = (
+        f"SELECT date_trunc('minute', e.timestamp){cols}, {_RAW_SUMS} "  # noqa: S608
+        "FROM metrics_event e LEFT JOIN metrics_endpointthreshold t ON t.endpoint = e.endpoint "
+        f"WHERE e.timestamp >= %s AND e.timestamp < %s GROUP BY {group}"
+    )
+    n = len(wanted)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for row in cursor.fetchall():
+            data.minutes[(row[0], tuple(row[1 : n + 1]))] = agg_from_row(tuple(row[n + 1 :]))
+        for kind in sorted(set(histograms)):
+            column = "e.latency_ms" if kind == "latency" else "e.time_to_first_token_ms"
+            bucket = histogram.BUCKET_SQL.format(col=column)
+            cursor.execute(
+                f"SELECT date_trunc('minute', e.timestamp){cols}, {bucket}, count(*) "  # noqa: S608
+                "FROM metrics_event e WHERE e.timestamp >= %s AND e.timestamp < %s "
+                f"AND {column} IS NOT NULL AND {column} <> 'NaN'::float8 "
+                f"GROUP BY {group}, {n + 2}",
+                params,
+            )
+            for row in cursor.fetchall():
+                agg = data.minutes.get((row[0], tuple(row[1 : n + 1])))
+                if agg is not None:
+                    hist = agg.latency if kind == "latency" else agg.ttft
+                    hist[int(row[n + 1])] = int(row[n + 2])
+    return data
+
+
+def rollup_window(sel: Selection, *, start: datetime, end: datetime) -> dict[str, Agg]:
+    """Sums per split key over the whole hours in [ceil_hour(start), end), cached briefly."""
+    first = ceil_hour(start)
+    if first >= end:
+        return {}
+    key = cache_key(
+        "rollup",
+        sel.split_by,
+        sel.scope,
+        ",".join(sel.histograms),
+        first.isoformat(),
+        end.isoformat(),
+    )
+    cached = cache.get(key)
+    if cached is not None:
+        return dict(cached)
+    out = rollup_sums(
+        scope=dict(sel.scope),
+        split_by=sel.split_by,
+        start=first,
+        end=end,
+        histograms=sel.histograms,
+    )
+    cache.set(key, out, ROLLUP_CACHE_S)
+    return out
+
+
+def rollup_sums(
+    *,
+    scope: dict[str, str],
+    split_by: str,
+    start: datetime,
+    end: datetime,
+    histograms: Sequence[str] = (),
+    by_hour: bool = False,
+) -> dict[str, Agg]:
+    """Hourly rollups summed per split key (or per "hour-iso|split" when by_hour)."""
+    where = ["hour >= %s", "hour < %s"]
+    params: list[Any] = [start, end]
+    for name, value in scope.items():
+        if name not in SCOPE_DIMENSIONS:
+            raise ValueError(name)
+        where.append(f"{name} = %s")
+        params.append(value)
+    keys = [f"{split_by}" if split_by else "''"]
+    if split_by and split_by not in SCOPE_DIMENSIONS:
+        raise ValueError(split_by)
+    if by_hour:
+        keys.append("hour")
+    key_sql = ", ".join(keys)
+    group = ", ".join(str(i) for i in range(1, len(keys) + 1))
+    out: dict[str, Agg] = {}
+
+    def label(row: Sequence[object]) -> str:
+        return f"{row[1].isoformat()}|{row[0]}" if by_hour else str(row[0])  # type: ignore[attr-defined]
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {key_sql}, {_ROLLUP_SUMS} FROM metrics_hourlyrollup "  # noqa: S608
+            f"WHERE {' AND '.join(where)} GROUP BY {group}",
+            params,
+        )
+        for row in cursor.fetchall():
+            out[label(row)] = agg_from_row(tuple(row[len(keys) :]))
+        for kind in histograms:
+            cursor.execute(
+                f"SELECT {key_sql}, u.b, sum(u.c) FROM metrics_hourlyrollup r, "  # noqa: S608
+                f"unnest(r.{kind}_buckets, r.{kind}_counts) AS u(b, c) "
+                f"WHERE {' AND '.join(where)} GROUP BY {group}, u.b",
+                params,
+            )
+            for row in cursor.fetchall():
+                agg = out.setdefault(label(row), Agg())
+                hist = agg.latency if kind == "latency" else agg.ttft
+                hist[int(row[-2])] = hist.get(int(row[-2]), 0) + int(row[-1])
+    return out
