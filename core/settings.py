@@ -288,6 +288,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "args": ["metrics.rollup.process_dirty_hours"],
     },
+    # alerts: its own fan-out stamps each tenant's task with the minute and an expiry,
+    # so a backlog after an outage is dropped instead of replayed (alerts/tasks.py).
+    "alerts-evaluate": {
+        "task": "alerts.evaluate_all",
+        "schedule": 60.0,
+    },
     # billing: meter usage to Stripe hourly; close last month, reconcile meters and
     # issue SLA credits daily (each safe to run twice).
     "billing-send-meter-events": {"task": "billing.send_meter_events", "schedule": 3600.0},
