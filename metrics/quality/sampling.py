@@ -171,12 +171,7 @@ def sampling_rates_refresh(*, tenant_slug: str, now: Any = None) -> int:
     }
     policies = {p.feature: p for p in SamplingPolicy.objects.all()}
     if "" not in policies:
-        from metrics.ingest.models import IngestSettings
-
-        ingest = IngestSettings.objects.filter(pk=1).first()
-        policies[""] = SamplingPolicy.objects.create(
-            feature="", rate=ingest.sample_rate if ingest else DEFAULT_SAMPLE_RATE
-        )
+        policies[""] = SamplingPolicy.objects.create(feature="", rate=DEFAULT_SAMPLE_RATE)
     features = {f for f, _ in volumes}
     new_rates: dict[str, dict[str, float]] = {key: {} for key in policies}
     for (feature, category), volume in volumes.items():
