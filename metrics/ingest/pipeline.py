@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 import msgspec
@@ -118,16 +119,17 @@ def _complete_row(
     return row
 
 
+_ROW_VALUES = itemgetter(*COLUMNS)
+_JSON_POSITIONS = [(COLUMNS.index(name), name) for name in sorted(JSON_COLUMNS)]
+
+
 def _as_copy_row(row: dict[str, Any], json_texts: dict[str, str] | None = None) -> list[Any]:
     """Values in writer.COLUMNS order; JSON columns as text (pre-encoded by the validator)."""
+    values = list(_ROW_VALUES(row))
     texts = json_texts or {}
-    values = []
-    for name in COLUMNS:
-        if name in JSON_COLUMNS:
-            text = texts.get(name)
-            values.append(text if text is not None else _encode(row[name]).decode())
-        else:
-            values.append(row[name])
+    for position, name in _JSON_POSITIONS:
+        text = texts.get(name)
+        values[position] = text if text is not None else _encode(row[name]).decode()
     return values
 
 

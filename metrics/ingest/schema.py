@@ -289,6 +289,44 @@ def _encode_json(row: dict[str, Any], checked: Checked) -> None:
             checked.json[name] = text
 
 
+# Simple optional fields: kind (0 string, 1 whole number, 2 number, 3 boolean) and limit.
+_SIMPLE: dict[str, tuple[int, float]] = {
+    **{name: (0, limit) for name, limit in STRINGS.items()},
+    **{name: (1, limit) for name, limit in INTEGERS.items()},
+    **dict.fromkeys(FLOATS, (2, MAX_LATENCY_MS)),
+    **dict.fromkeys(BOOLEANS, (3, 0)),
+}
+
+
+def _check_simple(raw: dict[str, Any], row: dict[str, Any], errors: dict[str, str]) -> None:
+    """One pass over the event's keys; exact-type fast paths, the helpers explain failures."""
+    for name, value in raw.items():
+        spec = _SIMPLE.get(name)
+        if spec is None or value is None:
+            continue
+        kind, limit = spec
+        kind_of = type(value)
+        if kind == 0:
+            if kind_of is str and len(value) <= limit and "\x00" not in value:
+                row[name] = value
+            else:
+                row[name] = _string(value, name, int(limit), errors)
+        elif kind == 1:
+            if kind_of is int and 0 <= value <= limit:
+                row[name] = value
+            else:
+                row[name] = _integer(value, name, int(limit), errors)
+        elif kind == 2:
+            if (kind_of is float or kind_of is int) and 0 <= value <= limit:
+                row[name] = float(value)
+            else:
+                row[name] = _number(value, name, limit, errors)
+        elif kind_of is bool:
+            row[name] = value
+        else:
+            errors[name] = "must be true or false."
+
+
 def check_event(raw: Any, *, now: datetime) -> Checked:
     """Validate one raw event; `row` holds Event column values when `errors` is empty."""
     if not isinstance(raw, dict):
@@ -312,25 +350,7 @@ def check_event(raw: Any, *, now: datetime) -> Checked:
     else:
         row["timestamp"] = _time(stamp, "timestamp", now, errors)
 
-    for name, limit in STRINGS.items():
-        value = raw.get(name)
-        if value is not None:
-            row[name] = _string(value, name, limit, errors)
-    for name, limit in INTEGERS.items():
-        value = raw.get(name)
-        if value is not None:
-            row[name] = _integer(value, name, limit, errors)
-    for name in FLOATS:
-        value = raw.get(name)
-        if value is not None:
-            row[name] = _number(value, name, MAX_LATENCY_MS, errors)
-    for name in BOOLEANS:
-        value = raw.get(name)
-        if value is not None:
-            if isinstance(value, bool):
-                row[name] = value
-            else:
-                errors[name] = "must be true or false."
+    _check_simple(raw, row, errors)
 
     status = raw.get("status")
     if status is not None:
