@@ -24,6 +24,7 @@ from metrics.selectors import (
     metrics_filter_for,
     metrics_filter_from_params,
 )
+from metrics.selectors.filters import DEFAULT_RANGE
 from metrics.templatetags.dashboard import page_url
 
 # The dimensions the filter bar offers (the selectors accept a few more for drill-downs).
@@ -169,6 +170,7 @@ def render_dashboard(
         "bar_fields": _bar_fields(f) if full else [],
         "hidden_dimensions": [d for d in state.active_dimensions if d[0] not in BAR_DIMENSIONS],
         "page_path": request.path,
+        "default_range": DEFAULT_RANGE,
     }
     return render_page(request, template, partial, {**base, **context})
 

@@ -132,6 +132,23 @@ def test_admin_walks_overview_cost_drilldown_event_trace(
     assert page.evaluate("window.__noReload") is True  # htmx swapped the body, no reload
     assert "range=30d" in page.url and "feature=kb-search" in page.url
 
+    # Back restores the unfiltered 30 days (from htmx's history), charts drawn again.
+    page.go_back()
+    page.wait_for_function("() => !location.search.includes('feature=')")
+    _charts_drawn(page)
+    with tenant_context(alpha):
+        expect(page.locator('[data-kpi="cost_usd"] .kpi-value')).to_have_text(
+            usd(s.cost_summary(f30).cost_usd)
+        )
+    expect(page.locator("#f-feature")).to_have_value("")
+    page.go_forward()
+    page.wait_for_function("() => location.search.includes('feature=kb-search')")
+    _charts_drawn(page)
+    expect(page.locator("#f-feature")).to_have_value("kb-search")  # the bar follows the URL
+    expect(page.locator("input[name=range][value='30d']")).to_be_checked()
+    expect(page.locator('[data-kpi="cost_usd"] .kpi-value')).to_have_text(usd(summary.cost_usd))
+    assert page.locator('[data-chart="chart-spend-by"] canvas').count() == 1
+
     # Break down by model, sort the table by requests, and drill into the model's events.
     page.click(".pills >> text=Model")
     _swap_done(page, "by=model")
