@@ -50,7 +50,7 @@ def content_words(text: str) -> list[str]:
         if word in _STOP or len(word) < 2:
             continue
         for suffix in ("ing", "ed", "es", "s"):
-            if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            if len(word) >= len(suffix) + 3 and word.endswith(suffix):
                 word = word[: -len(suffix)]
                 break
         words.append(word)

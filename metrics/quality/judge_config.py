@@ -94,11 +94,11 @@ def judge_config_set(*, tenant_slug: str, data: dict[str, Any]) -> JudgeConfig:
         errors["model"] = "Name the judge model."
     if len(model) > 128:
         errors["model"] = "At most 128 characters."
-    cap = _decimal(data.get("monthly_cap_usd", "50"), "monthly_cap_usd", errors)
-    in_price = _decimal(data.get("input_price_per_mtok", "0"), "input_price_per_mtok", errors)
-    out_price = _decimal(data.get("output_price_per_mtok", "0"), "output_price_per_mtok", errors)
+    cap = _decimal(data.get("monthly_cap_usd") or "50", "monthly_cap_usd", errors)
+    in_price = _decimal(data.get("input_price_per_mtok") or "0", "input_price_per_mtok", errors)
+    out_price = _decimal(data.get("output_price_per_mtok") or "0", "output_price_per_mtok", errors)
     try:
-        rpm = int(data.get("requests_per_minute", 60))
+        rpm = int(data.get("requests_per_minute") or 60)
         if not 1 <= rpm <= 10_000:
             raise ValueError
     except (TypeError, ValueError):

@@ -44,8 +44,11 @@ def quality_page(request: HttpRequest) -> HttpResponse:
     days = _int(request.GET.get("days"), 30, DAY_CHOICES)
     by = request.GET.get("by", "content_category")
     by = by if by in DIMENSIONS else "content_category"
+    # NUL bytes cannot reach PostgreSQL text comparisons; values are bounded like the fields.
     filters = {
-        dim: str(request.GET.get(dim, ""))[:128] for dim in DIMENSIONS if request.GET.get(dim)
+        dim: str(request.GET.get(dim, "")).replace("\x00", "")[:128]
+        for dim in DIMENSIONS
+        if request.GET.get(dim)
     }
     axis, lines = selectors.quality_daily(days=days, by=by, filters=filters)
     since = timezone.now() - timedelta(days=days)

@@ -78,7 +78,13 @@ def _handler(judge: FakeJudge) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
             body = json.loads(self.rfile.read(length) or b"{}")
-            judge.requests.append({"path": self.path, "body": body, "headers": {k.lower(): v for k, v in self.headers.items()}})
+            judge.requests.append(
+                {
+                    "path": self.path,
+                    "body": body,
+                    "headers": {k.lower(): v for k, v in self.headers.items()},
+                }
+            )
             verdict = judge.next_verdict(body)
             if verdict == "http500":
                 self._send(500, {"error": {"message": "boom", "type": "server_error"}})
@@ -99,14 +105,23 @@ def _handler(judge: FakeJudge) -> type[BaseHTTPRequestHandler]:
                                 "message": {"role": "assistant", "content": text},
                             }
                         ],
-                        "usage": {"prompt_tokens": 120, "completion_tokens": 30, "total_tokens": 150},
+                        "usage": {
+                            "prompt_tokens": 120,
+                            "completion_tokens": 30,
+                            "total_tokens": 150,
+                        },
                     },
                 )
             elif self.path.endswith("/messages"):
                 content: list[dict[str, Any]]
                 if isinstance(verdict, dict):
                     content = [
-                        {"type": "tool_use", "id": "toolu_1", "name": "record_grade", "input": verdict}
+                        {
+                            "type": "tool_use",
+                            "id": "toolu_1",
+                            "name": "record_grade",
+                            "input": verdict,
+                        }
                     ]
                 else:
                     content = [{"type": "text", "text": text}]

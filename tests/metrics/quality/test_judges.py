@@ -50,7 +50,7 @@ def test_judge_grades_sampled_event_end_to_end(in_alpha, fake_judge: FakeJudge, 
     for g in grades:
         assert g.status == GradeStatus.DONE
         assert g.score == pytest.approx(0.9)
-        assert g.label == g.rubric.labels[0]
+        assert g.rubric is not None and g.label == g.rubric.labels[0]
         assert g.rationale == "Answers the question directly."
         assert g.judge_kind == kind
         assert g.judge_name.startswith(f"{kind}:")
@@ -81,7 +81,9 @@ def test_judge_grades_sampled_event_end_to_end(in_alpha, fake_judge: FakeJudge, 
 
 
 @pytest.mark.parametrize("kind", ["openai", "anthropic"])
-def test_malformed_output_is_retried_then_failed(in_alpha, fake_judge: FakeJudge, kind: str) -> None:
+def test_malformed_output_is_retried_then_failed(
+    in_alpha, fake_judge: FakeJudge, kind: str
+) -> None:
     base = fake_judge.base_url if kind == "openai" else fake_judge.anthropic_base_url
     _configure(in_alpha.schema_name, kind, base)
     fake_judge.default = "Sure! The answer looks great to me."  # prose, not JSON
