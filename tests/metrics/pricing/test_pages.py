@@ -95,3 +95,30 @@ def test_invalid_override_shows_errors_and_analyst_cannot_post(
     analyst = tenant_client(tenant, member_factory(tenant, "analyst"))
     form = {"model": "x", "input_per_m": "1", "output_per_m": "1", "effective_from": "2020-01-01"}
     assert analyst.post("/pricing/overrides/", form).status_code == 403
+
+
+def test_unpriced_selector_matches_raw_events_and_page_queries_do_not_grow(
+    tenant: Tenant, tenant_client: Callable[..., Client], member_factory: Callable[..., User]
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from metrics.pricing.selectors import unpriced_models_list
+
+    client = tenant_client(tenant, member_factory(tenant, "analyst"))
+    model = f"alpha-llm-{uuid.uuid4().hex[:6]}"
+    for _ in range(3):
+        unpriced_event(tenant, model)
+    with CaptureQueriesContext(connection) as one_model:
+        assert client.get(URL).status_code == 200
+    for n in range(4):
+        unpriced_event(tenant, f"{model}-{n}")
+    with CaptureQueriesContext(connection) as five_models:
+        assert client.get(URL).status_code == 200
+    assert len(five_models) == len(one_model)
+    with tenant_context(tenant):
+        listed = {row.model: row for row in unpriced_models_list()}
+        raw = Event.objects.filter(model=model)
+        stamps = sorted(raw.values_list("timestamp", flat=True))
+    assert listed[model].events == raw.count() == 3
+    assert (listed[model].first_seen, listed[model].last_seen) == (stamps[0], stamps[-1])
