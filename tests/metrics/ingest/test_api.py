@@ -241,3 +241,15 @@ def test_odd_values_are_rejected_not_500(api_client: Client, fields: dict[str, A
     assert response.status_code == 207, response.content
     assert response.json()["results"][0]["status"] == "rejected"
     assert response.json()["results"][1]["status"] == "accepted"
+
+
+def test_query_count_does_not_grow_with_the_batch(api_client: Client) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    post(api_client, {"events": [good()]})  # warm: the stage table exists
+    with CaptureQueriesContext(connection) as small:
+        assert post(api_client, {"events": [good() for _ in range(5)]}).status_code == 200
+    with CaptureQueriesContext(connection) as large:
+        assert post(api_client, {"events": [good() for _ in range(400)]}).status_code == 200
+    assert len(large) == len(small)
