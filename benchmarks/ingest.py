@@ -87,7 +87,23 @@ def check(condition: bool, message: str) -> None:
         raise SystemExit(f"benchmark failed: {message}")
 
 
+def create_database_if_missing() -> None:
+    """Create the database of DATABASE_URL when it does not exist yet (a fresh machine)."""
+    import psycopg
+
+    params = connection.get_connection_params()
+    name = connection.settings_dict["NAME"]
+    try:
+        psycopg.connect(**params).close()
+    except psycopg.OperationalError:
+        admin = {**params, "dbname": "postgres"}
+        with psycopg.connect(**admin, autocommit=True) as conn:
+            say(f"Creating database {name} ...")
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
 def ensure_database() -> Tenant:
+    create_database_if_missing()
     executor = MigrationExecutor(connection)
     if executor.migration_plan(executor.loader.graph.leaf_nodes()):
         say("Migrating the database (first run) ...")
@@ -312,7 +328,9 @@ def write_docs(table: str, command: str) -> None:
     section = (
         f"{START_MARK}\n## Ingestion (`benchmarks/ingest.py`)\n\n"
         f"Command: `{command}`  \nDate: {datetime.now(tz=UTC):%Y-%m-%d %H:%M} UTC  \n"
-        f"Machine: {machine()}\n\n{table}\n{END_MARK}"
+        f"Machine: {machine()}  \nLoad average (1 min) at the end of the run: "
+        f"{os.getloadavg()[0]:.1f} (the machine is shared; other work competes for the cores)"
+        f"\n\n{table}\n{END_MARK}"
     )
     text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
     if START_MARK in text and END_MARK in text:
