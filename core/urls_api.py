@@ -3,6 +3,7 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from alerts.api.budget import BudgetCheckView
 from core.views import health
 from metrics.quality.urls import api_urlpatterns as quality_api_urlpatterns
 from tenants.api import TenantInfoView
@@ -15,5 +16,7 @@ urlpatterns = [
     *quality_api_urlpatterns,  # POST /api/v1/deployments, GET /api/v1/quality/findings
     path("", include("metrics.ingest.urls")),  # POST /api/v1/events
     path("api/v1/metrics/", include("metrics.api.urls")),
+    path("api/v1/alerts/", include("alerts.api.urls")),  # rules and incidents
+    path("api/v1/budget/check", BudgetCheckView.as_view(), name="api-budget-check"),
     path("", include("metrics.otel.urls")),  # OTLP traces and the Langfuse-compatible paths
 ]

@@ -78,6 +78,7 @@ class ApiKeyScope(models.TextChoices):
     INGEST = "ingest", "Ingest events"
     READ = "read", "Read metrics"
     BUDGET = "budget", "Budget check"
+    ALERTS = "alerts", "Manage alert rules and incidents"
 
 
 class ApiKey(models.Model):

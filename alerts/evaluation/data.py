@@ -84,16 +84,17 @@ class TenantData:
     dims: tuple[str, ...]
     minutes: dict[tuple[datetime, tuple[str, ...]], Agg] = field(default_factory=dict)
 
-    def window(self, sel: Selection) -> dict[str, Agg]:
-        """Aggregates per split key over [sel.start, now) (the split key is "" without split)."""
+    def window(self, sel: Selection, end: datetime | None = None) -> dict[str, Agg]:
+        """Aggregates per split key over [sel.start, end or now) ("" is the key without split)."""
         out: dict[str, Agg] = {}
+        end = end or self.now
         if sel.start < self.raw_start:
             for key, agg in rollup_window(sel, start=sel.start, end=self.raw_start).items():
                 out.setdefault(key, Agg()).add(agg)
         split_pos = self.dims.index(sel.split_by) if sel.split_by else -1
         scope_pos = [(self.dims.index(name), value) for name, value in sel.scope]
         for (minute, values), agg in self.minutes.items():
-            if minute < sel.start:
+            if minute < sel.start or minute >= end:
                 continue
             if any(values[pos] != value for pos, value in scope_pos):
                 continue
@@ -103,11 +104,18 @@ class TenantData:
 
 
 def tenant_data_load(
-    *, now: datetime, dims: Iterable[str], histograms: Iterable[str] = ()
+    *,
+    now: datetime,
+    dims: Iterable[str],
+    histograms: Iterable[str] = (),
+    raw_start: datetime | None = None,
 ) -> TenantData:
-    """One query for the recent raw minutes (plus one per histogram kind that a rule needs)."""
+    """One query for the recent raw minutes (plus one per histogram kind that a rule needs).
+
+    `raw_start` defaults to the start of the previous hour; charts pass an earlier one.
+    """
     wanted = tuple(d for d in SCOPE_DIMENSIONS if d in set(dims))
-    raw_start = floor_hour(now) - HOUR
+    raw_start = raw_start or floor_hour(now) - HOUR
     data = TenantData(now=now, raw_start=raw_start, dims=wanted)
     cols = "".join(f", e.{d}" for d in wanted)
     group = ", ".join(str(i) for i in range(1, len(wanted) + 2))
