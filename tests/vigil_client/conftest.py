@@ -1,3 +1,7 @@
 """The live-server key fixtures are shared with the OpenTelemetry client tests."""
 
-from tests.metrics.otel.conftest import alpha_key, beta_key  # noqa: F401
+from tests.metrics.otel.conftest import (  # noqa: F401
+    _forget_committed_rows,
+    alpha_key,
+    beta_key,
+)

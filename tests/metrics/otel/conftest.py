@@ -17,11 +17,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from core.request_context import acting_as
 from metrics.models import Event
-from metrics.otel.models import TraceSpan
+from metrics.otel.models import ClientScore, TraceSpan
 from tenants.models import Tenant
 from tenants.services import api_key_create
 
@@ -37,6 +38,30 @@ def _key(tenant: Tenant, scopes: list[str]) -> LiveKey:
     with acting_as("otel tests"):
         created = api_key_create(tenant=tenant, name=f"otel-{uuid.uuid4().hex[:6]}", scopes=scopes)
     return LiveKey(tenant=tenant, raw=created.raw_key, prefix=created.api_key.prefix)
+
+
+@pytest.fixture(autouse=True)
+def _forget_committed_rows(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After a live test, delete the events, spans and scores it committed.
+
+    Live tests commit (the server runs in other threads); their rows would
+    otherwise be seen by every later test of the session, e.g. as sampled events
+    waiting for a grade. Rows received since the test started are the test's own:
+    tests of one pytest process run one at a time.
+    """
+    if "committed_db" not in request.fixturenames:
+        yield
+        return
+    started = timezone.now()
+    yield
+    for slug in ("alpha", "beta"):
+        tenant = Tenant.objects.filter(schema_name=slug).first()
+        if tenant is None:
+            continue
+        with tenant_context(tenant):
+            Event.objects.filter(received_at__gte=started).delete()
+            TraceSpan.objects.filter(received_at__gte=started).delete()
+            ClientScore.objects.filter(received_at__gte=started).delete()
 
 
 @pytest.fixture
