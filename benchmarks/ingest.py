@@ -330,7 +330,14 @@ def write_docs(table: str, command: str) -> None:
         f"Command: `{command}`  \nDate: {datetime.now(tz=UTC):%Y-%m-%d %H:%M} UTC  \n"
         f"Machine: {machine()}  \nLoad average (1 min) at the end of the run: "
         f"{os.getloadavg()[0]:.1f} (the machine is shared; other work competes for the cores)"
-        f"\n\n{table}\n{END_MARK}"
+        f"\n\n{table}\n\n"
+        "(a) is the same rows the pipeline stores, COPYed by one connection in one "
+        "transaction into the bench tenant's metrics_event (all its indexes); (b) is the whole "
+        "path: auth, rate limit, gzip/size checks, JSON decode, validation, pricing, "
+        "sampling, redaction, COPY into a stage + INSERT ... ON CONFLICT, dirty hours, "
+        "violation records, commit, per-event answer. Every run checks that each event "
+        "was stored exactly once.\n"
+        f"{END_MARK}"
     )
     text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
     if START_MARK in text and END_MARK in text:
