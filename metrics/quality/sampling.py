@@ -73,7 +73,7 @@ def sampling_rate_for(
     *, feature: str, content_category: str, default_rate: float | None = None
 ) -> float:
     """The feature's policy rate, raised for under-sampled categories. Without any
-    policy row, `default_rate` (ingestion's tenant setting) or 0.5%."""
+    policy row, `default_rate` if the caller gives one, else 0.5%."""
     policies = _policies()
     policy = policies.get(feature) or policies.get("")
     if policy is None:

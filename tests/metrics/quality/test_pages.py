@@ -225,3 +225,38 @@ def test_nav_links(tenant, member_factory, tenant_client) -> None:
     assert 'href="/quality/review/"' in body and 'href="/quality/over-time/"' not in body
     admin = tenant_client(tenant, member_factory(tenant, "admin")).get("/quality/review/")
     assert 'href="/quality/over-time/"' in admin.content.decode()
+
+
+def test_list_pages_do_not_grow_queries_with_rows(tenant, admin_user, tenant_client) -> None:
+    """N+1 guard: the review queue and quality page cost the same with 2 or 6 rows."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = tenant_client(tenant, admin_user)
+    rubric_name = "answer_relevance"
+
+    def add(n: int, offset: int) -> None:
+        tenant_connection().set_tenant(tenant)
+        rubric = rubrics_ensure()[rubric_name]
+        for i in range(n):
+            event = sampled_event(timestamp=datetime(2026, 11, 17, 8, offset + i, tzinfo=UTC))
+            Grade.objects.create(
+                event=event, rubric=rubric, rubric_name=rubric_name, judge_kind="offline",
+                judge_name="offline:lexical-v1", day=event.timestamp.date(), feature="chat",
+                content_category=f"cat-{offset + i}", status=GradeStatus.DONE, score=0.5,
+                label="partially_relevant",
+            )  # fmt: skip
+            deployment_record(tenant_slug="alpha", release=f"r-{offset + i}")
+        calibration_week_draw(tenant_slug="alpha", week=WEEK, per_cell=10)
+        tenant_connection().set_schema_to_public()
+
+    def count(path: str) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(path).status_code == 200
+        return len(ctx.captured_queries)
+
+    add(2, 0)
+    small = (count("/quality/review/"), count("/quality/over-time/?days=30"))
+    add(4, 10)
+    large = (count("/quality/review/"), count("/quality/over-time/?days=30"))
+    assert large == small
