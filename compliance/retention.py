@@ -1,9 +1,12 @@
 """Retention: expire raw events and stored content per tenant, in small batches.
 
 Compliance cannot import metrics (the dependency direction forbids it), so the
-sweep works on the metrics_event table by name with plain SQL. Each batch is
-its own short transaction with a lock timeout: the sweep never holds a long
-lock, and a busy table makes it stop early and finish on the next run. Audit
+sweep names the event model at runtime (`apps.get_model("metrics", "Event")`):
+deleting through the ORM applies each related model's on_delete (an event's
+quality grades go with it), which raw SQL on the table would not. Stored
+content is cleared with plain SQL on metrics_event. Each batch is its own
+short transaction with a lock timeout: the sweep never holds a long lock, and
+a busy table makes it stop early and finish on the next run. Audit
 entries and violation records are never deleted by the application (their
 triggers refuse it); a legal hold stops every expiry.
 """
@@ -16,7 +19,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.apps import apps
 from django.db import OperationalError, connection, transaction
+from django.db.models import ProtectedError, RestrictedError
 from django.utils import timezone
 
 from compliance.services import audit_record, compliance_settings_get
@@ -24,12 +29,6 @@ from core.db import tenant_connection
 
 logger = logging.getLogger("vigil.compliance")
 
-DELETE_EVENTS = """
-DELETE FROM metrics_event WHERE id IN (
-    SELECT id FROM metrics_event WHERE timestamp < %s
-    ORDER BY timestamp LIMIT %s FOR UPDATE SKIP LOCKED
-)
-"""
 CLEAR_CONTENT = """
 UPDATE metrics_event SET input = '', output = '', content_expires_at = NULL WHERE id IN (
     SELECT id FROM metrics_event
@@ -48,9 +47,7 @@ class RetentionResult:
     finished: bool = True
 
 
-def _batched(
-    sql: str, params: list[Any], *, batch_size: int, deadline: float
-) -> tuple[int, bool]:
+def _batched(sql: str, params: list[Any], *, batch_size: int, deadline: float) -> tuple[int, bool]:
     """Run `sql` (which affects at most batch_size rows) until nothing is left or time is up."""
     total = 0
     while time.monotonic() < deadline:
@@ -64,6 +61,32 @@ def _batched(
             return total, False
         total += affected
         if affected < batch_size:
+            return total, True
+    return total, False
+
+
+def _delete_events(before: datetime, *, batch_size: int, deadline: float) -> tuple[int, bool]:
+    """Delete events older than `before`, oldest first, a batch per transaction."""
+    event_model = apps.get_model("metrics", "Event")
+    total = 0
+    while time.monotonic() < deadline:
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL lock_timeout = '2s'")
+                ids = list(
+                    event_model.objects.filter(timestamp__lt=before)
+                    .order_by("timestamp")
+                    .select_for_update(skip_locked=True)
+                    .values_list("pk", flat=True)[:batch_size]
+                )
+                if ids:
+                    event_model.objects.filter(pk__in=ids).delete()
+        except (OperationalError, ProtectedError, RestrictedError):
+            logger.warning("retention: events batch not deleted", exc_info=True)
+            return total, False
+        total += len(ids)
+        if len(ids) < batch_size:
             return total, True
     return total, False
 
@@ -98,8 +121,8 @@ def retention_run(
     deleted = cleared = 0
     finished = True
     if _has_events_table():
-        deleted, done_events = _batched(
-            DELETE_EVENTS, [events_before], batch_size=batch_size, deadline=deadline
+        deleted, done_events = _delete_events(
+            events_before, batch_size=batch_size, deadline=deadline
         )
         cleared, done_content = _batched(
             CLEAR_CONTENT, [now, content_before], batch_size=batch_size, deadline=deadline

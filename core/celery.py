@@ -19,3 +19,4 @@ app.autodiscover_tasks()
 app.autodiscover_tasks(["metrics.rollups"])  # metrics.rollups.tasks
 app.autodiscover_tasks(["metrics.quality"])  # metrics.quality.tasks
 app.autodiscover_tasks(["metrics.otel"])  # metrics.otel.tasks
+app.autodiscover_tasks(["metrics.pricing"])  # metrics.pricing.tasks (reprice)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
@@ -14,6 +15,7 @@ from compliance.services import compliance_settings_get, compliance_settings_upd
 from core.exceptions import ApplicationError
 from core.request_context import acting_as
 from metrics.models import Event
+from metrics.quality.models import Grade
 
 pytestmark = pytest.mark.django_db
 
@@ -109,3 +111,22 @@ def test_settings_update_is_validated_and_audited(tenant):
     assert entry.before == {"events_retention_days": 400, "record_refusals": False}
     assert entry.after == {"events_retention_days": 90, "record_refusals": True}
     assert (entry.actor_type, entry.actor_id) == ("user", "7")
+
+
+def test_expired_events_take_their_dependent_rows_along(tenant):
+    with tenant_context(tenant):
+        with connection.cursor() as cursor:  # as at commit: a dangling grade would fail here
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        old = _event(500, content="graded")
+        grade = Grade.objects.create(
+            event=old,
+            rubric_name="helpfulness",
+            judge_kind="offline",
+            judge_name="offline",
+            day=old.timestamp.date(),
+            feature="f",
+        )
+        result = retention_run()
+        assert result.events_deleted >= 1 and result.finished
+        assert not Event.objects.filter(pk=old.pk).exists()
+        assert not Grade.objects.filter(pk=grade.pk).exists()
