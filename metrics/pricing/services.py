@@ -107,16 +107,23 @@ class RepriceResult:
     still_unpriced: int
     hours_marked: int
     seconds: float
+    complete: bool = True  # False: stopped at max_events, more events remain
 
 
 def events_reprice(
-    *, tenant: Tenant, since: datetime | None = None, all_events: bool = False
+    *,
+    tenant: Tenant,
+    since: datetime | None = None,
+    all_events: bool = False,
+    max_events: int | None = None,
 ) -> RepriceResult:
     """Price `tenant`'s unpriced events again (or every Vigil-priced event with `all_events`).
 
     Client-supplied costs are never touched. Changed events' hours are marked
     dirty so rollups and daily usage follow. Works in chunks, each in its own
-    transaction, so a large tenant is re-priced without one huge lock.
+    transaction, so a large tenant is re-priced without one huge lock. With
+    `max_events` it stops after about that many (`complete` False): pages re-price
+    inline up to a bound and leave the rest to the `metrics.ingest.reprice` task.
     """
     started = time.monotonic()
     sources = (
@@ -125,6 +132,7 @@ def events_reprice(
         else [CostSource.UNPRICED]
     )
     examined = changed = unpriced = hours = 0
+    complete = True
     with tenant_context(tenant):
         book = price_book_current()
         base = Event.objects.filter(cost_source__in=sources)
@@ -132,13 +140,19 @@ def events_reprice(
             base = base.filter(timestamp__gte=since)
         last_id = 0
         while True:
+            limit = REPRICE_CHUNK
+            if max_events is not None:
+                limit = min(limit, max_events - examined)
+                if limit <= 0:
+                    complete = not base.filter(id__gt=last_id).exists()
+                    break
             chunk = list(
                 base.filter(id__gt=last_id)
                 .order_by("id")
                 .values_list(
                     "id", "model", "provider", "timestamp", "input_tokens", "output_tokens",
                     "cached_input_tokens", "cost_usd", "cost_source", "price_version",
-                )[:REPRICE_CHUNK]
+                )[:limit]
             )  # fmt: skip
             if not chunk:
                 break
@@ -181,4 +195,4 @@ def events_reprice(
                     "changed": changed,
                 },
             )
-    return RepriceResult(examined, changed, unpriced, hours, time.monotonic() - started)
+    return RepriceResult(examined, changed, unpriced, hours, time.monotonic() - started, complete)

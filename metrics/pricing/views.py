@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_http_methods
 
@@ -12,8 +13,10 @@ from core.views_helpers import form_errors_from, form_field_errors, render_page
 from metrics.pricing.forms import PriceOverrideForm
 from metrics.pricing.selectors import price_overrides_list, unpriced_models_list
 from metrics.pricing.services import events_reprice, price_override_create
+from metrics.pricing.tasks import reprice
 
 PAGE, PARTIAL = "metrics/pricing/unpriced.html", "metrics/pricing/_unpriced.html"
+REPRICE_INLINE_EVENTS = 20_000  # more unpriced events than this: the rest in the background
 
 
 def _context(request: HttpRequest, **extra: object) -> dict[str, object]:
@@ -46,10 +49,11 @@ def price_override_add(request: HttpRequest) -> HttpResponse:
         except ApplicationError as exc:
             errors = form_errors_from(exc)
         else:
-            result = events_reprice(tenant=tenant)
-            messages.success(
-                request,
-                f"Price for {override.model} saved; {result.changed} unpriced events re-priced.",
-            )
+            result = events_reprice(tenant=tenant, max_events=REPRICE_INLINE_EVENTS)
+            note = f"Price for {override.model} saved; {result.changed} unpriced events re-priced"
+            if not result.complete:
+                transaction.on_commit(reprice.delay)
+                note += "; the remaining ones are being re-priced in the background"
+            messages.success(request, note + ".")
             form = PriceOverrideForm()
     return render_page(request, PAGE, PARTIAL, _context(request, form=form, errors=errors))

@@ -183,3 +183,32 @@ def test_reprice_command_unknown_tenant(db: None) -> None:
 
     with pytest.raises(CommandError):
         call_command("reprice", "--tenant", "nope")
+
+
+def test_bounded_reprice_and_the_background_task_finish_the_rest(tenant: Tenant) -> None:
+    from core.celery import app
+    from metrics.pricing.tasks import reprice
+
+    model = f"acme-llm-{uuid.uuid4().hex[:6]}"
+    raws = [event(model=model) for _ in range(5)]
+    ingest_events(tenant=tenant, raw_events=raws)
+    price_override_create(
+        tenant=tenant,
+        model=model,
+        input_per_m=Decimal(1),
+        output_per_m=Decimal(1),
+        effective_from=datetime.now(tz=UTC).date() - timedelta(days=1),
+    )
+    with tenant_context(tenant):
+        already = Event.objects.filter(cost_source="unpriced").exclude(model=model).count()
+    first = events_reprice(tenant=tenant, max_events=already + 2)
+    assert not first.complete
+    app.conf.task_always_eager = True
+    try:
+        with tenant_context(tenant):
+            reprice.delay()
+    finally:
+        app.conf.task_always_eager = False
+    with tenant_context(tenant):
+        sources = set(Event.objects.filter(model=model).values_list("cost_source", flat=True))
+    assert sources == {"override"}
