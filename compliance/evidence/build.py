@@ -1,33 +1,24 @@
-"""Evidence bundles: request (service), build (Celery task body), file location.
-
-The bundle is a ZIP an auditor can check with nothing but Python and
-`cryptography` (see compliance/bundle_verify.py, shipped inside as
-verify_bundle.py, and docs/compliance.md for the layout).
-"""
+"""Building one evidence ZIP in the requesting tenant's schema (the Celery task body)."""
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import logging
-import re
-import tempfile
 import uuid
 import zipfile
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from compliance import bundle_verify
 from compliance.audit import HASHED_FIELDS
 from compliance.chain import checkpoints_create
+from compliance.evidence.requests import PROGRESS_EVERY, current_tenant_slug, exports_dir
+from compliance.evidence.zipwriter import BundleWriter
 from compliance.models import (
     AuditEntry,
     ChainCheckpoint,
@@ -39,15 +30,9 @@ from compliance.models import (
 from compliance.services import audit_record
 from compliance.signing import SigningKey, signing_key_load
 from core.db import tenant_connection
-from core.exceptions import ApplicationError
-from core.request_context import acting_as, current_context
+from core.request_context import acting_as
 
 logger = logging.getLogger("vigil.compliance")
-FILE_NAME = re.compile(r"^vigil-evidence-[a-z0-9_]+-\d{8}-\d{8}-[0-9a-f]{12}\.zip$")
-MAX_PERIOD = timedelta(days=3660)
-MAX_ACTIVE_EXPORTS = 3
-STALE_AFTER = timedelta(hours=2)
-PROGRESS_EVERY = 2000
 
 RECORD_FIELDS = (
     "id",
@@ -86,203 +71,8 @@ CHECKPOINT_FIELDS = (
 )
 
 
-def exports_dir(tenant_slug: str) -> Path:
-    return Path(settings.VIGIL_DATA_DIR) / "exports" / tenant_slug
-
-
-def export_file_path(export: EvidenceExport, *, tenant_slug: str) -> Path | None:
-    """The ZIP's path, only for a generated name inside the tenant's export folder."""
-    if not FILE_NAME.match(export.file_name or ""):
-        return None
-    base = exports_dir(tenant_slug).resolve()
-    path = (base / export.file_name).resolve()
-    if not path.is_relative_to(base) or not path.is_file():
-        return None
-    return path
-
-
 def _iso(value: datetime) -> str:
     return value.isoformat(timespec="microseconds")
-
-
-def _current_slug() -> str:
-    slug = str(tenant_connection().schema_name)
-    if slug == "public":
-        raise ApplicationError("No tenant.", details={"tenant": "Exports run in a tenant schema."})
-    return slug
-
-
-def evidence_export_request(
-    *,
-    period_start: datetime,
-    period_end: datetime,
-    include_audit: bool = True,
-    include_violations: bool = True,
-    include_checkpoints: bool = True,
-) -> EvidenceExport:
-    """Queue a bundle for the current tenant (the request's schema); audited."""
-    slug = _current_slug()
-    errors: dict[str, str] = {}
-    if period_start.tzinfo is None or period_end.tzinfo is None:
-        errors["period_start"] = "Times must carry a time zone."
-    elif period_end <= period_start:
-        errors["period_end"] = "The end must be after the start."
-    elif period_end - period_start > MAX_PERIOD:
-        errors["period_end"] = "At most ten years per bundle."
-    elif period_start > timezone.now():
-        errors["period_start"] = "The period starts in the future."
-    if not (include_audit or include_violations):
-        errors["include"] = "Include the audit log, the violation records, or both."
-    if errors:
-        raise ApplicationError("Invalid export request.", details=errors)
-    signing_key_load()  # fail now, on the page, rather than later in the worker
-    context = current_context()
-    _expire_stale_exports()
-    with transaction.atomic():
-        active = EvidenceExport.objects.filter(
-            status__in=[ExportStatus.PENDING, ExportStatus.RUNNING]
-        ).count()
-        if active >= MAX_ACTIVE_EXPORTS:
-            raise ApplicationError(
-                "Too many exports.",
-                details={"form": f"{active} exports are still building; wait for one."},
-            )
-        export = EvidenceExport.objects.create(
-            requested_by_id=context.actor_id,
-            requested_by_label=context.actor_label or "system",
-            period_start=period_start,
-            period_end=period_end,
-            include_audit=include_audit,
-            include_violations=include_violations,
-            include_checkpoints=include_checkpoints and include_audit,
-            created_at=timezone.now(),
-        )
-        audit_record(
-            tenant_slug=slug,
-            action="evidence_export.requested",
-            object_type="evidence_export",
-            object_id=export.pk,
-            after={
-                "period_start": period_start,
-                "period_end": period_end,
-                "include_audit": include_audit,
-                "include_violations": include_violations,
-                "include_checkpoints": export.include_checkpoints,
-            },
-        )
-        export_id = export.pk
-        transaction.on_commit(lambda: _enqueue(export_id))
-    return export
-
-
-def _enqueue(export_id: int) -> None:
-    from compliance.tasks import build_evidence_export
-
-    try:
-        build_evidence_export.delay(export_id)
-    except Exception:  # broker unreachable: say so on the page instead of failing the request
-        logger.exception("could not queue evidence export %s", export_id)
-        EvidenceExport.objects.filter(pk=export_id, status=ExportStatus.PENDING).update(
-            status=ExportStatus.FAILED,
-            message="The task queue is unavailable; request the bundle again shortly.",
-            finished_at=timezone.now(),
-        )
-
-
-def _expire_stale_exports() -> None:
-    """A worker that died leaves an export 'building' forever: fail it after STALE_AFTER."""
-    EvidenceExport.objects.filter(
-        status__in=[ExportStatus.PENDING, ExportStatus.RUNNING],
-        created_at__lt=timezone.now() - STALE_AFTER,
-    ).update(
-        status=ExportStatus.FAILED,
-        message="The build did not finish in time; request it again.",
-        finished_at=timezone.now(),
-    )
-
-
-class _ZipMember:
-    """One file streamed into the ZIP: SHA-256, size and per-line hashes as it is written."""
-
-    def __init__(self, bundle: zipfile.ZipFile, name: str) -> None:
-        self.name = name
-        self.handle = bundle.open(name, "w", force_zip64=True)
-        self.sha = hashlib.sha256()
-        self.size = 0
-        self.line_hashes: list[str] = []
-        self._partial = b""
-
-    def write(self, data: bytes) -> None:
-        self.handle.write(data)
-        self.sha.update(data)
-        self.size += len(data)
-        pieces = (self._partial + data).split(b"\n")
-        self._partial = pieces.pop()
-        self.line_hashes.extend(hashlib.sha256(piece).hexdigest() for piece in pieces)
-
-    def close(self) -> dict[str, Any]:
-        if self._partial:
-            self.line_hashes.append(hashlib.sha256(self._partial).hexdigest())
-        self.handle.close()
-        return {"sha256": self.sha.hexdigest(), "bytes": self.size, "lines": len(self.line_hashes)}
-
-
-@dataclass
-class _Bundle:
-    zip: zipfile.ZipFile
-    files: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    def add(self, name: str, data: bytes) -> None:
-        self.zip.writestr(name, data)
-        self.files[name] = {
-            "sha256": hashlib.sha256(data).hexdigest(),
-            "bytes": len(data),
-            "lines": len(bundle_verify.split_lines(data)),
-        }
-
-    def add_table(self, base: str, columns: tuple[str, ...], rows: Any, tick: Any) -> int:
-        """Write rows as JSON Lines and CSV (with a signed per-line index for each).
-
-        A ZIP takes one open member at a time: JSON Lines stream straight in, the
-        CSV goes through a spooled temporary file and is copied in afterwards.
-        """
-        jsonl = _ZipMember(self.zip, f"{base}.jsonl")
-        text = io.StringIO()
-        writer = csv.writer(text, lineterminator="\n")
-        writer.writerow(columns)
-        count = 0
-        with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spool:
-            for row in rows:
-                jsonl.write(
-                    json.dumps(
-                        row, sort_keys=True, separators=(",", ":"), ensure_ascii=False
-                    ).encode()
-                    + b"\n"
-                )
-                writer.writerow([_csv_cell(row.get(column)) for column in columns])
-                if text.tell() > 64 * 1024:
-                    spool.write(text.getvalue().encode())
-                    text.seek(0)
-                    text.truncate()
-                count += 1
-                tick()
-            spool.write(text.getvalue().encode())
-            self.files[jsonl.name] = jsonl.close()
-            spool.seek(0)
-            csv_member = _ZipMember(self.zip, f"{base}.csv")
-            while chunk := spool.read(1024 * 1024):
-                csv_member.write(chunk)
-            self.files[csv_member.name] = csv_member.close()
-        for member in (jsonl, csv_member):
-            index = "".join(h + "\n" for h in member.line_hashes).encode()
-            self.add(f"index/{member.name}.lines", index)
-        return count
-
-
-def _csv_cell(value: Any) -> str:
-    if isinstance(value, dict | list):
-        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return "" if value is None else str(value)
 
 
 def _audit_rows(chain: str, first_seq: int, last_seq: int) -> Any:
@@ -304,7 +94,7 @@ def _plain_rows(queryset: Any, columns: tuple[str, ...]) -> Any:
 
 def _readme(manifest: dict[str, Any], key: SigningKey) -> bytes:
     template = (
-        Path(__file__).parent / "templates" / "compliance" / "bundle_readme.txt"
+        Path(__file__).resolve().parent.parent / "templates" / "compliance" / "bundle_readme.txt"
     ).read_text()
     return template.format(
         tenant=manifest["tenant"]["slug"],
@@ -317,7 +107,7 @@ def _readme(manifest: dict[str, Any], key: SigningKey) -> bytes:
 
 def evidence_export_build(*, export_id: int) -> EvidenceExport:
     """Build the ZIP of one requested export in the current tenant schema (the Celery body)."""
-    slug = _current_slug()
+    slug = current_tenant_slug()
     export = EvidenceExport.objects.get(pk=export_id)
     if export.status not in (ExportStatus.PENDING, ExportStatus.RUNNING):
         return export
@@ -328,6 +118,8 @@ def evidence_export_build(*, export_id: int) -> EvidenceExport:
             _build(export, slug)
         except Exception as exc:  # the page must show why, whatever went wrong
             logger.exception("evidence export %s of %s failed", export.pk, slug)
+            for partial in exports_dir(slug).glob(".*.partial"):
+                partial.unlink(missing_ok=True)
             EvidenceExport.objects.filter(pk=export.pk).update(
                 status=ExportStatus.FAILED,
                 message=str(getattr(exc, "message", exc))[:500],
@@ -375,7 +167,7 @@ def _build(export: EvidenceExport, slug: str) -> None:
     counts: dict[str, int] = {}
     audit: dict[str, Any] = {}
     with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as zf:
-        bundle = _Bundle(zip=zf)
+        bundle = BundleWriter(zip=zf)
         if export.include_audit:
             rows: Any = (
                 _audit_rows(slug, first_seq, last_seq)
@@ -477,14 +269,3 @@ def _audit_summary(slug: str, first_seq: int | None, last_seq: int | None) -> di
             .get()
         )
     return summary
-
-
-def evidence_export_record_download(*, export: EvidenceExport) -> None:
-    """Note in the audit log who downloaded which bundle (call inside the request)."""
-    audit_record(
-        tenant_slug=_current_slug(),
-        action="evidence_export.downloaded",
-        object_type="evidence_export",
-        object_id=export.pk,
-        after={"file": export.file_name, "sha256": export.sha256},
-    )
