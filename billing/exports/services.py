@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import IO, Any
 
+from django.conf import settings
 from django.db import transaction
 from django_tenants.utils import tenant_context
 
@@ -18,8 +19,16 @@ from billing.statements.models import Statement
 from billing.statements.selectors import statement_lines
 from compliance.services import audit_record
 from core.exceptions import ApplicationError
-from metrics.selectors.billing import cost_lines
+from metrics.selectors.billing import cost_lines, cost_lines_count
 from tenants.models import Tenant
+
+# openpyxl writes a few thousand rows per second: larger raw exports are CSV/JSON
+# (setting BILLING_XLSX_MAX_ROWS; Excel itself stops at 1,048,576 rows).
+XLSX_MAX_ROWS = 100_000
+
+
+def xlsx_max_rows() -> int:
+    return int(getattr(settings, "BILLING_XLSX_MAX_ROWS", XLSX_MAX_ROWS))
 
 
 @dataclass(frozen=True)
@@ -89,6 +98,19 @@ def cost_lines_export(*, tenant: Tenant, start: date, end: date, fmt: str) -> Ex
     if end <= start or (end - start).days > 366:
         raise ApplicationError("Invalid period.", details={"period": "One day to one year."})
     slug = tenant.schema_name
+    if fmt == "xlsx":
+        with tenant_context(tenant):
+            rows_count = cost_lines_count(start=day_start(start), end=day_start(end))
+        limit = xlsx_max_rows()
+        if rows_count > limit:
+            raise ApplicationError(
+                "Too many cost lines for a spreadsheet.",
+                details={
+                    "format": f"{rows_count:,} lines: XLSX exports of raw lines stop at "
+                    f"{limit:,}. Download CSV or JSON (streamed, any size) instead."
+                },
+                status_code=413,
+            )
     with transaction.atomic():
         audit_record(
             tenant_slug=slug,

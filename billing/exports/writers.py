@@ -34,10 +34,13 @@ def _cell(value: Any) -> Any:
     return value
 
 
+_FORMULA_START = frozenset("=+-@\t\r")
+
+
 def _safe_text(value: Any) -> Any:
     """Neutralise spreadsheet formulas in free text (CSV/XLSX injection); numbers as is."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
+    if type(value) is str:
+        return "'" + value if value and value[0] in _FORMULA_START else value
     return _cell(value)
 
 
@@ -74,10 +77,15 @@ def xlsx_file(title: str, columns: Iterable[str], rows: Iterable[dict]) -> IO[by
     sheet = workbook.create_sheet(title=title[:31] or "Sheet")
     sheet.append(columns)
     for row in rows:
-        values = []
+        values: list[Any] = []
         for c in columns:
-            value = row.get(c, "")
-            values.append(value if isinstance(value, Decimal | int) else _safe_text(value))
+            value = row.get(c)
+            if value == "" or value is None:
+                values.append(None)  # empty cells are not written at all
+            elif isinstance(value, Decimal | int):
+                values.append(value)
+            else:
+                values.append(_safe_text(value))
         sheet.append(values)
     handle = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it)
     workbook.save(handle)

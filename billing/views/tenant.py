@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from billing.exports.services import cost_lines_export, statement_export
@@ -17,6 +18,7 @@ from billing.statements.compute import BREAKDOWNS, month_bounds, month_to_date
 from billing.statements.selectors import statement_breakdown, statement_get, statements_of
 from billing.stripe.models import BillingAccount
 from billing.views.common import export_response
+from core.exceptions import ApplicationError
 from core.roles import tenant_page
 from core.views_helpers import render_page
 from tenants.models import Tenant
@@ -85,6 +87,9 @@ def cost_lines_download(request: HttpRequest, fmt: str) -> Any:
     if fmt not in FORMATS or month is None:
         raise Http404("Unknown format or month (use ?month=YYYY-MM).")
     start, end = month_bounds(month)
-    return export_response(
-        cost_lines_export(tenant=_tenant(request), start=start, end=end, fmt=fmt)
-    )
+    try:
+        export = cost_lines_export(tenant=_tenant(request), start=start, end=end, fmt=fmt)
+    except ApplicationError as exc:
+        context = {"error": exc}
+        return render(request, "billing/export_refused.html", context, status=exc.status_code)
+    return export_response(export)

@@ -113,8 +113,11 @@ def cost_lines(
     while True:
         qs = Event.objects.filter(timestamp__gte=start, timestamp__lt=end)
         if last is not None:
-            # keyset pagination on the (timestamp, id) pair
-            qs = qs.filter(Q(timestamp__gt=last[0]) | Q(timestamp=last[0], id__gt=last[1]))
+            # keyset pagination on the (timestamp, id) pair; the plain range lets the
+            # timestamp index start where the previous chunk ended.
+            qs = qs.filter(timestamp__gte=last[0]).filter(
+                Q(timestamp__gt=last[0]) | Q(timestamp=last[0], id__gt=last[1])
+            )
         rows = list(qs.order_by("timestamp", "id").values("id", *COST_LINE_FIELDS)[:chunk_size])
         if not rows:
             return
@@ -122,3 +125,9 @@ def cost_lines(
         last = (rows[-1]["timestamp"], rows[-1]["id"])
         if len(rows) < chunk_size:
             return
+
+
+def cost_lines_count(*, start: datetime, end: datetime) -> int:
+    from metrics.models import Event
+
+    return Event.objects.filter(timestamp__gte=start, timestamp__lt=end).count()

@@ -251,3 +251,16 @@ def test_billing_page_queries_do_not_grow_with_statements(tenant, admin_user, te
         html = client.get("/billing/").content.decode()
     assert html.count("/download/csv") == 4
     assert len(four.captured_queries) == len(one.captured_queries)
+
+
+def test_raw_xlsx_beyond_the_row_limit_is_refused_with_advice(
+    closed, tenant, admin_user, tenant_client, settings
+):
+    settings.BILLING_XLSX_MAX_ROWS = 10
+    client = tenant_client(tenant, admin_user)
+    response = client.get("/billing/cost-lines/xlsx?month=2026-10")
+    assert response.status_code == 413 and "CSV or JSON" in response.content.decode()
+    assert client.get("/billing/cost-lines/csv?month=2026-10").status_code == 200
+    assert not AuditEntry.objects.filter(
+        chain="alpha", action="billing.cost_lines_exported", after__format="xlsx"
+    ).exists()

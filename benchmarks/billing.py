@@ -1,0 +1,115 @@
+"""Billing benchmark: closing a month, month-to-date, meters and streaming exports.
+
+Inserts about N demo events for one past month (COPY), builds the rollups, then
+times: chargeback from raw events (the close path) and from rollups (the page),
+statement_close, hourly meter amounts for the month, and the raw cost-line
+exports (CSV streamed, XLSX write-only) with the process's peak memory.
+Everything runs in one transaction that is rolled back. Point DATABASE_URL at a
+scratch or test database with a migrated tenant (default `alpha`).
+
+Usage:  DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test_vigil_billing \\
+        .venv/bin/python benchmarks/billing.py [--events 200000] [--tenant alpha]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings")
+
+import django
+
+django.setup()
+
+from django.db import transaction  # noqa: E402
+from django_tenants.utils import tenant_context  # noqa: E402
+
+from billing.exports.services import cost_lines_export, statement_export  # noqa: E402
+from billing.ratecards.services import rate_card_create  # noqa: E402
+from billing.statements.compute import chargeback_compute, day_start  # noqa: E402
+from billing.statements.services import statement_close  # noqa: E402
+from billing.stripe.meters import hourly_micros  # noqa: E402
+from core.request_context import acting_as  # noqa: E402
+from metrics.demo_traffic import generate_bulk_traffic  # noqa: E402
+from metrics.rollups.services import dirty_hours_process  # noqa: E402
+from tenants.models import Tenant  # noqa: E402
+
+MONTH = date(2026, 10, 1)
+END = date(2026, 11, 1)
+
+
+class Rollback(Exception):
+    pass
+
+
+def timed(label: str, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+    began = time.perf_counter()
+    result = fn(*args, **kwargs)
+    print(f"{label:<52} {time.perf_counter() - began:8.2f} s")
+    return result
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--tenant", default="alpha")
+    args = parser.parse_args()
+    tenant = Tenant.objects.get(schema_name=args.tenant)
+    try:
+        with transaction.atomic(), acting_as("benchmark"):
+            n = timed(
+                f"insert ~{args.events:,} events (COPY)",
+                generate_bulk_traffic,
+                tenant,
+                events=args.events,
+                days=31,
+                now=day_start(END) - timedelta(hours=1),
+            )
+            with tenant_context(tenant):
+                timed("build hourly rollups", dirty_hours_process, max_hours=100_000, time_budget_s=3600)
+            rate_card_create(
+                tenant=tenant,
+                effective_from=date(2000, 1, 1),
+                mode="per_token",
+                prices={"*": {"input": "0.5", "output": "1.5"}},
+                minimum_usd="100",
+            )
+            cb = timed("chargeback of the month from raw events", chargeback_compute, tenant=tenant, start=MONTH, end=END)
+            timed("chargeback of the month from rollups", chargeback_compute, tenant=tenant, start=MONTH, end=END, source="rollups")
+            statement = timed("statement_close (raw events, lines, audit)", statement_close, tenant=tenant, month=MONTH, now=datetime(2026, 11, 2, tzinfo=UTC))
+            timed("hourly meter amounts for the month", hourly_micros, tenant=tenant, start=day_start(MONTH), end=day_start(END))
+            print(f"  {n:,} events inserted, {cb.requests:,} in the month, {len(cb.lines)} statement lines, total {statement.total_charge}")
+
+            export = statement_export(statement=statement, fmt="csv")
+            size = timed("statement CSV export", lambda: sum(len(c) for c in export.chunks or []))
+            print(f"  {size:,} bytes")
+            before = peak_mb()
+            export = cost_lines_export(tenant=tenant, start=MONTH, end=END, fmt="csv")
+            began = time.perf_counter()
+            size = sum(len(c) for c in export.chunks or [])
+            spent = time.perf_counter() - began
+            print(f"{'raw cost lines CSV (streamed)':<52} {spent:8.2f} s  {cb.requests / spent:,.0f} rows/s, {size / 1e6:,.1f} MB, peak RSS {before:.0f} -> {peak_mb():.0f} MB")
+            began = time.perf_counter()
+            export = cost_lines_export(tenant=tenant, start=MONTH, end=END, fmt="xlsx")
+            spent = time.perf_counter() - began
+            assert export.handle is not None
+            export.handle.seek(0, 2)
+            print(f"{'raw cost lines XLSX (write-only)':<52} {spent:8.2f} s  {cb.requests / spent:,.0f} rows/s, {export.handle.tell() / 1e6:,.1f} MB, peak RSS {peak_mb():.0f} MB")
+            raise Rollback
+    except Rollback:
+        print("rolled back")
+
+
+if __name__ == "__main__":
+    main()
