@@ -36,6 +36,23 @@ class MonthForm(forms.Form):
         return month
 
 
+class PeriodForm(forms.Form):
+    """Any period of whole UTC days, both ends included (at most a year)."""
+
+    start = forms.DateField()
+    end = forms.DateField()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("start"), data.get("end")
+        if start and end:
+            if end < start:
+                self.add_error("end", "The end is before the start.")
+            elif (end - start).days > 366:
+                self.add_error("end", "At most one year.")
+        return data
+
+
 class RateCardForm(forms.Form):
     effective_from = forms.DateField()
     mode = forms.ChoiceField(choices=PricingMode.choices)

@@ -264,3 +264,38 @@ def test_raw_xlsx_beyond_the_row_limit_is_refused_with_advice(
     assert not AuditEntry.objects.filter(
         chain="alpha", action="billing.cost_lines_exported", after__format="xlsx"
     ).exists()
+
+
+def test_any_period_on_the_page_and_in_raw_exports(closed, tenant, admin_user, tenant_client):
+    from django_tenants.utils import tenant_context
+
+    from metrics.rollups.services import dirty_hours_process
+
+    _, events = closed
+    with tenant_context(tenant):
+        dirty_hours_process(max_hours=10_000, time_budget_s=120)
+    client = tenant_client(tenant, admin_user)
+    inside = [e for e in events if date(2026, 10, 5) <= e.timestamp.date() <= date(2026, 10, 9)]
+    response = client.get(
+        "/billing/", {"start": "2026-10-05", "end": "2026-10-09", "by": "customer"}
+    )
+    html = response.content.decode()
+    assert response.status_code == 200 and "2026-10-05 to 2026-10-10" in html
+    assert f"{sum((e.cost_usd for e in inside), Decimal(0)):.4f}" in html
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                _body(
+                    client.get("/billing/cost-lines/csv?start=2026-10-05&end=2026-10-09")
+                ).decode()
+            )
+        )
+    )
+    assert {r["x_EventId"] for r in rows} == {e.event_id for e in inside}
+    for bad in (
+        {"start": "2026-10-09", "end": "2026-10-01"},
+        {"start": "x", "end": ""},
+        {"start": "2020-01-01", "end": "2026-01-01"},
+    ):
+        assert client.get("/billing/", bad).status_code == 200
+        assert client.get("/billing/cost-lines/csv", bad).status_code == 404
