@@ -155,6 +155,11 @@ def violation_detail(request: HttpRequest, record_id: int) -> HttpResponse:
 
 def _exports_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
     exports = selectors.exports_list()
+    slug = _slug(request)
+    for export in exports:  # a ZIP removed from disk must not show a dead link
+        export.available = (  # type: ignore[attr-defined]
+            export.status == "done" and export_file_path(export, tenant_slug=slug) is not None
+        )
     today = timezone.now().date()
     return {
         "exports": exports,

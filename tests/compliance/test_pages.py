@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from compliance.evidence import evidence_export_build
+from compliance.evidence import evidence_export_build, export_file_path
 from compliance.models import AuditEntry, EvidenceExport, ViolationRecord, ViolationReview
 from compliance.services import audit_record
 from compliance.violations import violation_records_create
@@ -324,3 +324,27 @@ def test_verify_now_queues_an_audited_verification(
         chain=tenant.schema_name, action="audit_chain.verification_requested"
     ).latest("seq")
     assert entry.actor_label == officer.email
+
+
+def test_a_removed_zip_shows_no_dead_link(tenant, officer, tenant_client, signing_key):
+    with tenant_context(tenant):
+        export = EvidenceExport.objects.create(
+            requested_by_id="1",
+            requested_by_label="gone",
+            period_start=timezone.now() - timedelta(days=1),
+            period_end=timezone.now(),
+            created_at=timezone.now(),
+        )
+        export = evidence_export_build(export_id=export.pk)
+    client = tenant_client(tenant, officer)
+    assert (
+        f"/compliance/exports/{export.pk}/download/"
+        in client.get("/compliance/exports/").content.decode()
+    )
+    path = export_file_path(export, tenant_slug=tenant.schema_name)
+    assert path is not None
+    path.unlink()
+    page = client.get("/compliance/exports/").content.decode()
+    assert f"/compliance/exports/{export.pk}/download/" not in page
+    assert "file no longer on the server" in page
+    assert client.get(f"/compliance/exports/{export.pk}/download/").status_code == 404
