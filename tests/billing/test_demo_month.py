@@ -15,7 +15,7 @@ from django_tenants.utils import tenant_context
 from openpyxl import load_workbook
 
 from billing.exports.services import statement_export
-from billing.models import Statement
+from billing.models import RateCard, Statement
 from billing.ratecards.services import rate_card_create
 from billing.statements.compute import chargeback_compute
 from metrics.demo_scenario import DemoScenario
@@ -138,3 +138,14 @@ def test_cost_lines_pages_through_equal_timestamps(tenant):
         chargeback_compute(tenant=tenant, start=date(2026, 5, 1), end=date(2026, 6, 1)).requests
         == total
     )
+
+
+def test_seed_billing_demo_is_idempotent(tenant):
+    out = io.StringIO()
+    call_command("seed_billing_demo", "--tenants", "alpha,nosuch", stdout=out)
+    call_command("seed_billing_demo", "--tenants", "alpha", stdout=out)
+    assert "nosuch: skipped" in out.getvalue()
+    assert RateCard.objects.filter(tenant=tenant).count() == 1
+    [statement] = Statement.objects.filter(tenant=tenant)
+    # No traffic last month: the $20 allowance covers nothing, the $100 minimum is billed.
+    assert statement.total_charge == Decimal("100.00") and statement.minimum_topup == Decimal(100)
