@@ -12,6 +12,7 @@ ops_patterns = (
         path("tenants/", ops.tenants, name="tenants"),
         path("tenants/<slug:slug>/status", ops.tenant_status, name="tenant-status"),
         path("", include("billing.urls_ops")),  # /ops/billing/...
+        path("", include("alerts.urls_ops")),  # /ops/alerts/...: budgets, SLOs, SLA report
     ],
     "ops",
 )

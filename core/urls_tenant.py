@@ -32,6 +32,7 @@ urlpatterns = [
         name="api-key-rotate",
     ),
     path("compliance/", include("compliance.urls")),
+    path("alerts/", include("alerts.urls")),
     path("pricing/", include("metrics.pricing.urls")),
     path("billing/", include("billing.urls")),
     *quality_page_urlpatterns,
