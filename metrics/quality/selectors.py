@@ -193,7 +193,9 @@ def rag_metrics(*, days: int = 30, today: date | None = None) -> list[RagRow]:
     counts: dict[tuple[str, date], list[int]] = defaultdict(lambda: [0, 0, 0])
     start = datetime(since.year, since.month, since.day, tzinfo=UTC)
     for feature, ts, retrieval, attributes in (
-        Event.objects.filter(is_sampled=True, timestamp__gte=start)
+        Event.objects.filter(
+            is_sampled=True, timestamp__gte=start, timestamp__lt=start + timedelta(days=days)
+        )
         .exclude(retrieval=[])
         .values_list("feature", "timestamp", "retrieval", "attributes")
         .iterator(chunk_size=2000)

@@ -37,8 +37,10 @@ def test_record_a_deployment(tenant, api_key_factory) -> None:
     assert body["release"] == "prompt-v12" and body["watch_days"] == 30
     assert body["deployed_at"].startswith("2026-11-20T10:00:00")
     tenant_connection().set_tenant(tenant)
-    assert Deployment.objects.filter(release="prompt-v12").exists()
-    assert AuditEntry.objects.filter(chain="alpha", action="quality.deployment_recorded").exists()
+    dep = Deployment.objects.get(release="prompt-v12")
+    assert AuditEntry.objects.filter(
+        chain="alpha", action="quality.deployment_recorded", object_id=str(dep.pk)
+    ).exists()
 
 
 def test_scopes(tenant, api_key_factory) -> None:

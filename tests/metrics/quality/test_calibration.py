@@ -71,11 +71,13 @@ def _graded(n: int, *, judge_label: str, score: float, category: str = "billing"
 def test_weekly_draw_is_per_rubric_and_category_and_idempotent(in_alpha) -> None:
     _graded(12, judge_label="relevant", score=1.0, category="billing")
     _graded(3, judge_label="relevant", score=1.0, category="legal")
+    audits = AuditEntry.objects.filter(chain="alpha", action="quality.calibration_drawn")
+    before = audits.count()
     assert calibration_week_draw(tenant_slug="alpha", week=WEEK, per_cell=10) == 13
     assert calibration_week_draw(tenant_slug="alpha", week=WEEK, per_cell=10) == 0
     cells = CalibrationItem.objects.values_list("grade__content_category", flat=True)
     assert sorted(set(cells)) == ["billing", "legal"]
-    assert AuditEntry.objects.filter(chain="alpha", action="quality.calibration_drawn").count() == 1
+    assert audits.count() == before + 1
 
 
 def test_review_submit_validates_and_is_single_use(in_alpha) -> None:

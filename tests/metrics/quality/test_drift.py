@@ -125,7 +125,9 @@ def test_daily_job_opens_updates_and_reports_findings(in_alpha) -> None:
     assert f.delta_points < -1 and f.ci_high < 0 and f.ci_low < f.delta_points
     assert f.started_on is not None
     assert today - timedelta(days=40) <= f.started_on <= today
-    assert AuditEntry.objects.filter(chain="alpha", action="quality.finding_opened").exists()
+    assert AuditEntry.objects.filter(
+        chain="alpha", action="quality.finding_opened", object_id=str(f.id)
+    ).exists()
 
     # Running again the same day updates the open finding instead of duplicating it.
     again = drift_check(tenant_slug="alpha", today=today)

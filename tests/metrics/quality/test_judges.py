@@ -77,7 +77,12 @@ def test_judge_grades_sampled_event_end_to_end(in_alpha, fake_judge: FakeJudge, 
     assert all(u.cost_usd > 0 and u.cost_source == "price_table" for u in usage)
     total = sum((g.judge_cost_usd for g in grades), Decimal(0))
     assert total == sum((u.cost_usd for u in usage), Decimal(0))
-    assert AuditEntry.objects.filter(chain="alpha", action="quality.grade_done").count() >= 3
+    assert (
+        AuditEntry.objects.filter(
+            chain="alpha", action="quality.grade_done", object_id__in=[str(g.pk) for g in grades]
+        ).count()
+        == 3
+    )
 
 
 @pytest.mark.parametrize("kind", ["openai", "anthropic"])
