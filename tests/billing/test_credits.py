@@ -98,3 +98,46 @@ def test_credit_schedule_and_report_adapter():
     assert breach.tenant_slug == "alpha" and breach.credit_percent == 25
     assert breach.month == date(2026, 10, 1) and breach.breach_minutes == 120
     assert "p99 < 2s" in breach.reason
+
+
+def test_real_sla_report_breach_becomes_one_credit(
+    tenant, other_tenant, fake_stripe, celery_eager, django_capture_on_commit_callbacks
+):
+    """alerts' monthly SLA report -> breach -> credit -> Stripe, through the real selector."""
+    from django_tenants.utils import tenant_context
+
+    from alerts.slo.services import slo_create
+    from billing.credits.sla import sla_breaches
+    from metrics.demo_traffic import event_build, events_insert
+    from metrics.rollups.services import dirty_hours_process
+
+    with tenant_context(tenant):
+        slo_create(data={"name": "Availability 99.9%", "kind": "availability", "target": 99.9})
+        events = [
+            event_build(
+                event_id=f"sla-{i}",
+                timestamp=datetime(2026, 10, 3 + i % 20, i % 24, 7, tzinfo=UTC),
+                cost_usd=Decimal("0.25"),
+                status="error" if i % 10 == 0 else "ok",
+            )
+            for i in range(200)
+        ]
+        events_insert(events)
+        dirty_hours_process(max_hours=10_000, time_budget_s=120)
+    statement = statement_close(tenant=tenant, month=date(2026, 10, 1), now=NOW)
+    billing_account_update(tenant=tenant, data={"stripe_customer_id": "cus_creditalpha"})
+
+    breaches = sla_breaches(month=date(2026, 10, 1))
+    mine = [b for b in breaches if b.tenant_slug == "alpha"]
+    assert len(mine) == 1 and mine[0].credit_percent == 50  # 10% errors vs 0.1% allowed
+    assert "Availability 99.9%" in mine[0].reason
+    assert all(b.tenant_slug != "beta" for b in breaches)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        [credit] = sla_credits_create(breaches=breaches)
+    credit.refresh_from_db()
+    assert credit.amount == (statement.total_charge / 2).quantize(Decimal("0.01"))
+    assert credit.status == SendStatus.SENT
+    assert [t["amount"] for t in fake_stripe.balance_transactions] == [
+        str(-int(credit.amount * 100))
+    ]
