@@ -35,7 +35,7 @@
       if (c) return "$" + c;
       const a = Math.abs(v);
       if (a >= 100) return "$" + v.toFixed(0);
-      if (a >= 1) return "$" + v.toFixed(2);
+      if (a >= 0.1) return "$" + v.toFixed(2);
       if (a === 0) return "$0";
       if (a >= 0.01) return "$" + v.toFixed(3);
       return "$" + v.toPrecision(2);
@@ -157,6 +157,11 @@
     } };
     if (data.format === "score") opts.scales.y = { range: (u, min, max) => [Math.min(0, min || 0), Math.max(1, max || 1)] };
     const bars = kind === "bars" ? uPlot.paths.bars({ size: [0.7, 60], align: 0 }) : null;
+    if (bars) {
+      // Half a bucket of room at both ends, so the first and last bars are whole.
+      const half = (data.step || 3600) / 2;
+      opts.scales.x = { time: true, range: (u, min, max) => [min - half, max + half] };
+    }
     data.series.forEach((s, i) => {
       const ser = baseSeries(s, i, bars);
       if (data.spanGaps) ser.spanGaps = true;

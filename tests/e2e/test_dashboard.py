@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -195,6 +196,22 @@ def test_admin_walks_overview_cost_drilldown_event_trace(
     assert _kpi(page, "p99_ms") == ms(lat.p99_ms)
     assert _kpi(page, "p50_ms") == ms(lat.p50_ms)
     screenshot(page, "07-latency")
+
+    # A custom range: the date inputs appear with the current range; pick a start date.
+    page.click(".segmented >> text=Custom")
+    _swap_done(page, "range=custom")
+    expect(page.locator("#f-from")).to_be_visible()
+    start = (seeded.end - timedelta(days=3)).date().isoformat()
+    page.fill("#f-from", start)
+    page.dispatch_event("#f-from", "change")
+    _swap_done(page, f"from={start}")
+    to_day = page.input_value("#f-to")
+    custom = s.metrics_filter_from_params({"range": "custom", "from": start, "to": to_day})
+    with tenant_context(alpha):
+        expect(page.locator('[data-kpi="p99_ms"] .kpi-value')).to_have_text(
+            ms(s.latency_summary(custom).current.p99_ms)
+        )
+    assert page.locator('[data-kpi="p99_ms"] .kpi-value').inner_text() != ""
     for name in ("quality", "reliability", "safety"):
         page.goto(f"{base}/{name}/?range=30d")
         _charts_drawn(page)

@@ -308,3 +308,19 @@ def test_ops_overview_for_staff_only(
     assert public_client(admin_user).get("/ops/").status_code == 403
     assert public_client().get("/ops/").status_code == 302
     assert tenant_client(tenant, staff_user).get("/ops/").status_code == 404
+
+
+@pytest.mark.parametrize(("path", "limit"), [("/?range=30d", 45), ("/cost/?range=30d", 40)])
+def test_pages_run_a_bounded_number_of_queries(
+    tenant: Tenant,
+    dataset: list[Event],
+    admin_user: AbstractUser,
+    tenant_client: ClientFactory,
+    django_assert_max_num_queries: Any,
+    path: str,
+    limit: int,
+) -> None:
+    client = tenant_client(tenant, admin_user)
+    client.get(path)  # session and role lookups warm up
+    with django_assert_max_num_queries(limit):
+        assert client.get(path).status_code == 200
