@@ -104,6 +104,21 @@ def judge_config_set(*, tenant_slug: str, data: dict[str, Any]) -> JudgeConfig:
     except (TypeError, ValueError):
         errors["requests_per_minute"] = "Between 1 and 10000."
         rpm = 60
+    bounds = {
+        "agreement_kappa_min": (-1.0, 1.0, 0.6),
+        "agreement_mad_max": (0.0, 1.0, 0.2),
+        "max_attempts": (1, 5, 3),
+    }
+    limits: dict[str, float] = {}
+    for field, (low, high, default) in bounds.items():
+        raw = data.get(field)
+        try:
+            value = float(raw) if raw not in (None, "") else float(default)
+        except (TypeError, ValueError):
+            value = float("nan")
+        if not low <= value <= high:
+            errors[field] = f"Between {low:g} and {high:g}."
+        limits[field] = value
     rubrics = data.get("rubrics") or []
     if isinstance(rubrics, str):
         rubrics = [r.strip() for r in rubrics.split(",") if r.strip()]
@@ -121,6 +136,9 @@ def judge_config_set(*, tenant_slug: str, data: dict[str, Any]) -> JudgeConfig:
         "output_price_per_mtok": out_price,
         "requests_per_minute": rpm,
         "rubrics": list(rubrics),
+        "agreement_kappa_min": limits["agreement_kappa_min"],
+        "agreement_mad_max": limits["agreement_mad_max"],
+        "max_attempts": int(limits["max_attempts"]),
     }
     raw_key = str(data.get("api_key", "") or "")
     with transaction.atomic():

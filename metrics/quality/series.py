@@ -3,7 +3,8 @@
 An event's quality is the mean of its answer-rubric scores (faithfulness,
 answer relevance, correctness, refusal; context relevance grades retrieval and
 is reported under RAG) from the best source it has: an LLM judge, else the
-offline graders, else the client's own scores.
+client's own scores (its evaluator or user feedback knows the product), else
+the lexical offline graders.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from metrics.quality.drift_detector import DayStat
 from metrics.quality.models import Grade, GradeStatus
 from metrics.quality.rubrics import ANSWER_RUBRICS
 
-_PRIORITY = {"openai": 0, "anthropic": 0, "offline": 1, "client": 2}
+_PRIORITY = {"openai": 0, "anthropic": 0, "client": 1, "offline": 2}
 DIMENSIONS = ("content_category", "feature", "release")
 
 

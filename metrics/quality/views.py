@@ -19,7 +19,7 @@ from metrics.quality.calibration import agreement_stats, review_submit, week_sta
 from metrics.quality.grading import grade_retry
 from metrics.quality.judge_config import api_key_hint, judge_config_get, judge_config_set
 from metrics.quality.models import JudgeKind, ReviewStatus, SamplingPolicy
-from metrics.quality.rubrics import DEFAULT_RUBRICS
+from metrics.quality.rubrics import DEFAULT_RUBRICS, rubric_publish, rubrics_ensure
 from metrics.quality.sampling import sampling_policy_set
 from metrics.quality.series import DIMENSIONS
 
@@ -151,6 +151,7 @@ def _settings_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
         "key_hint": api_key_hint(config),
         "kinds": JudgeKind.choices,
         "rubric_names": list(DEFAULT_RUBRICS),
+        "rubrics": sorted(rubrics_ensure().values(), key=lambda r: r.name),
         "policy": policy,
         "policies": list(SamplingPolicy.objects.order_by("feature")),
         "summary": selectors.grading_summary(),
@@ -170,7 +171,8 @@ def quality_settings(request: HttpRequest) -> HttpResponse:
                 data: dict[str, Any] = {key: request.POST.get(key, "") for key in (
                     "kind", "base_url", "model", "api_key", "monthly_cap_usd",
                     "input_price_per_mtok", "output_price_per_mtok", "requests_per_minute",
-                )}  # fmt: skip
+                    "agreement_kappa_min", "agreement_mad_max", "max_attempts",
+                ) if key in request.POST}  # fmt: skip
                 data["rubrics"] = request.POST.getlist("rubrics")
                 judge_config_set(tenant_slug=_slug(request), data=data)
                 messages.success(request, "Judge settings saved.")
@@ -187,6 +189,13 @@ def quality_settings(request: HttpRequest) -> HttpResponse:
                     include_flagged=request.POST.get("include_flagged") == "on",
                 )
                 messages.success(request, "Sampling policy saved.")
+            elif action == "rubric":
+                rubric = rubric_publish(
+                    tenant_slug=_slug(request),
+                    name=str(request.POST.get("name", "")),
+                    instructions=str(request.POST.get("instructions", "")),
+                )
+                messages.success(request, f"Rubric {rubric.name} is now version {rubric.version}.")
             else:
                 errors = {"form": "Unknown action."}
         except ApplicationError as exc:

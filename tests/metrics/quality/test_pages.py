@@ -260,3 +260,40 @@ def test_list_pages_do_not_grow_queries_with_rows(tenant, admin_user, tenant_cli
     add(4, 10)
     large = (count("/quality/review/"), count("/quality/over-time/?days=30"))
     assert large == small
+
+
+def test_rubric_versions_and_agreement_thresholds_from_settings(
+    tenant, admin_user, tenant_client
+) -> None:
+    client = tenant_client(tenant, admin_user)
+    short = client.post(
+        "/quality/settings/", {"action": "rubric", "name": "faithfulness", "instructions": "x"}
+    )
+    assert short.status_code == 200 and "Between 20 and 4000 characters." in short.content.decode()
+    unknown = client.post(
+        "/quality/settings/",
+        {"action": "rubric", "name": "nope", "instructions": "A long enough instruction text."},
+    )
+    assert unknown.status_code == 200 and "No such rubric." in unknown.content.decode()
+    text = "Judge only claims about prices; everything else is out of scope here."
+    ok = client.post(
+        "/quality/settings/", {"action": "rubric", "name": "faithfulness", "instructions": text}
+    )
+    assert "now version 2" in ok.content.decode()
+    bad = client.post(
+        "/quality/settings/",
+        {"action": "judge", "kind": "offline", "agreement_kappa_min": "7", "max_attempts": "x"},
+    )
+    body = bad.content.decode()
+    assert "Between -1 and 1." in body and "Between 1 and 5." in body
+    client.post(
+        "/quality/settings/",
+        {"action": "judge", "kind": "offline", "agreement_kappa_min": "0.4", "max_attempts": "2"},
+    )
+    tenant_connection().set_tenant(tenant)
+    from metrics.quality.models import Rubric
+
+    current = Rubric.objects.get(name="faithfulness", active=True)
+    assert (current.version, current.instructions) == (2, text)
+    config = JudgeConfig.objects.get()
+    assert (config.agreement_kappa_min, config.max_attempts) == (0.4, 2)

@@ -36,6 +36,9 @@ def test_daily_quality_prefers_the_llm_judge_and_matches_wilson(in_alpha) -> Non
     _grade(b, "answer_relevance", "offline", 0.4)
     _grade(c, "client:thumbs", "client", 1.0)
     _grade(c, "answer_relevance", "anthropic", 0.5)  # the judge beats the client score
+    d = sampled_event(timestamp=ts, content_category="sel-client")
+    _grade(d, "client:thumbs", "client", 0.25)  # the client's score beats the offline grader
+    _grade(d, "answer_relevance", "offline", 1.0)
     axis, lines = quality_daily(days=3, today=DAY)
     assert axis == [date(2026, 11, 18), date(2026, 11, 19), DAY]
     by_key = {line.key: line for line in lines}
@@ -46,6 +49,7 @@ def test_daily_quality_prefers_the_llm_judge_and_matches_wilson(in_alpha) -> Non
     assert mean == pytest.approx((0.7 + 0.4) / 2)
     assert (low, high) == pytest.approx(wilson(0.55, 2))
     assert by_key["sel-other"].points[0][2] == pytest.approx(0.5)
+    assert by_key["sel-client"].points[0][2] == pytest.approx(0.25)
     _, by_release = quality_daily(days=3, today=DAY, by="release", filters={"release": "v1"})
     assert [(line.key, line.graded) for line in by_release] == [("v1", 2)]
     assert by_release[0].mean == pytest.approx((0.7 + 0.5) / 2)
