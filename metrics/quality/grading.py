@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Sum
 from django.utils import timezone
 
@@ -100,8 +100,14 @@ def _client_scores(event: Event) -> list[tuple[str, float]]:
     return out
 
 
-def grades_enqueue(*, since: datetime | None = None, limit: int = 1000) -> int:
-    """Create grades for sampled events that have none yet. Safe to run twice."""
+def grades_enqueue(
+    *, tenant_slug: str | None = None, since: datetime | None = None, limit: int = 1000
+) -> int:
+    """Create grades for sampled events that have none yet. Safe to run twice.
+
+    One audit entry per batch (not per grade): the grades themselves record
+    their outcome individually when they are run.
+    """
     config = judge_config_get()
     rubrics = rubrics_ensure()
     since = since or timezone.now() - timedelta(days=7)
@@ -147,7 +153,22 @@ def grades_enqueue(*, since: datetime | None = None, limit: int = 1000) -> int:
                     judge_name=judge_name,
                 )
             )
-    Grade.objects.bulk_create(rows, ignore_conflicts=True)
+    if not rows:
+        return 0
+    with transaction.atomic():
+        Grade.objects.bulk_create(rows, ignore_conflicts=True)
+        audit_record(
+            tenant_slug=tenant_slug or str(getattr(connection, "schema_name", "")) or None,
+            action="quality.grades_enqueued",
+            object_type="grade_batch",
+            object_id=f"events:{events[0].pk}..{events[-1].pk}",
+            after={
+                "events": len(events),
+                "grades": len(rows),
+                "judge": judge_name,
+                "client_scores": sum(1 for r in rows if r.judge_kind == "client"),
+            },
+        )
     return len(rows)
 
 

@@ -24,7 +24,7 @@ def _slug() -> str:
 def grade_pending() -> dict[str, int]:
     """Create grades for newly sampled events, then grade within the rate limit and cap."""
     slug = _slug()
-    created = grades_enqueue()
+    created = grades_enqueue(tenant_slug=slug)
     result = grades_run_pending(tenant_slug=slug, limit=200, time_budget_s=200)
     return {"created": created, "done": result.done, "failed": result.failed}
 

@@ -297,3 +297,34 @@ def test_rubric_versions_and_agreement_thresholds_from_settings(
     assert (current.version, current.instructions) == (2, text)
     config = JudgeConfig.objects.get()
     assert (config.agreement_kappa_min, config.max_attempts) == (0.4, 2)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/quality/over-time/",
+        "/quality/review/",
+        "/quality/calibration/",
+        "/quality/settings/",
+        "/quality/review/1/",
+    ],
+)
+def test_members_of_another_tenant_are_refused(
+    tenant, other_tenant, member_factory, tenant_client, path
+) -> None:
+    beta_admin = member_factory(other_tenant, "admin")
+    assert tenant_client(tenant, beta_admin).get(path).status_code == 403
+    assert tenant_client(tenant, beta_admin).post(path, {"action": "judge"}).status_code == 403
+
+
+def test_calibration_page_shows_own_tenant_only(
+    tenant, other_tenant, member_factory, tenant_client
+) -> None:
+    item = _review_item(tenant)
+    alpha = tenant_client(tenant, member_factory(tenant, "reviewer"))
+    alpha.post(f"/quality/review/{item.pk}/", {"label": "relevant"})
+    page = alpha.get("/quality/calibration/?weeks=52").content.decode()
+    assert "openai:judge-x" in page
+    beta = tenant_client(other_tenant, member_factory(other_tenant, "reviewer"))
+    assert "openai:judge-x" not in beta.get("/quality/calibration/?weeks=52").content.decode()
+    assert alpha.get("/quality/calibration/?weeks=zzz").status_code == 200
