@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+# The ops console puts every app's numbers side by side: SLA status comes from alerts
+# (an import-linter exception in pyproject.toml says so).
+from alerts.slo.selectors import SlaReportLine, sla_report_all_tenants
 from core.roles import staff_page
 from core.views_helpers import render_page
 from metrics.selectors.ops import TenantMetricsRow, tenant_metrics_all_tenants
@@ -34,9 +39,28 @@ def _projection_status(row: TenantMetricsRow) -> tuple[str, str]:
     return "status-ok", "on track"
 
 
+def _sla_status(lines: list[SlaReportLine]) -> dict[str, object]:
+    """This month's SLA standing of one tenant: every SLO met, or how many breached."""
+    if not lines:
+        return {"css": "muted", "label": "no SLA set", "sort": -1}
+    breached = [line for line in lines if not line.met]
+    if breached:
+        worst = min(breached, key=lambda line: line.attained_pct or 0.0)
+        return {
+            "css": "status-bad",
+            "label": f"{len(breached)} of {len(lines)} breached",
+            "title": f"{worst.slo_name}: {worst.attained_pct or 0:.2f}% against {worst.target}",
+            "sort": len(breached),
+        }
+    return {"css": "status-ok", "label": f"{len(lines)} met", "sort": 0}
+
+
 @staff_page
 def ops_overview(request: HttpRequest) -> HttpResponse:
     rows = tenant_metrics_all_tenants()
+    sla_lines: dict[str, list[SlaReportLine]] = defaultdict(list)
+    for line in sla_report_all_tenants(month=datetime.now(tz=UTC).date().replace(day=1)):
+        sla_lines[line.tenant_slug].append(line)
     tenants = []
     for row in rows:
         css, label = _projection_status(row)
@@ -52,8 +76,7 @@ def ops_overview(request: HttpRequest) -> HttpResponse:
                 "quality_url": f"{base}/quality/?range=24h",
                 "reliability_url": f"{base}/reliability/?range=24h",
                 "safety_url": f"{base}/safety/?range=24h",
-                # The SLA work (alerts) is not in yet: say so rather than show a guess.
-                "sla": None,
+                "sla": _sla_status(sla_lines.get(row.slug, [])),
             }
         )
     context = {
