@@ -1,14 +1,26 @@
-"""Cross-tenant billing reads for the ops console (names say `_all_tenants`)."""
+"""Cross-tenant billing reads for the ops console (names say `_all_tenants`).
+
+The overview reads the public DailyUsage table (per tenant, day, feature and
+model: enough to rate every card mode), so it never enters tenant schemas and
+its query count does not grow with the number of tenants.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
-from billing.statements.compute import MonthToDate, month_to_date
+from django.db.models import Sum
+
+from billing.ratecards.models import RateCard
+from billing.ratecards.rating import ZERO, card_for_day, rate
+from billing.statements.compute import month_bounds, month_forecast
 from billing.statements.models import Statement
 from billing.stripe.models import BillingAccount, MeterReconciliation, SlaCredit
+from metrics.selectors.ops import daily_usage_all_tenants
 from tenants.selectors import tenants_list
 
 
@@ -17,7 +29,11 @@ class TenantBillingRow:
     slug: str
     name: str
     status: str
-    mtd: MonthToDate
+    requests: int
+    provider_cost: Decimal
+    usage_charge: Decimal
+    usage_forecast: Decimal
+    total_forecast: Decimal
     last_statement: Statement | None
     account: BillingAccount | None
 
@@ -26,25 +42,61 @@ class TenantBillingRow:
         return bool(self.account and self.account.payment_failed)
 
 
+class _DayUsage:
+    """A DailyUsage row as the rating functions read it."""
+
+    def __init__(self, row: dict[str, Any]) -> None:
+        self.feature = row["feature"]
+        self.model = row["model"]
+        self.requests = row["requests"]
+        self.input_tokens = row["input_tokens"]
+        self.output_tokens = row["output_tokens"]
+        self.cached_input_tokens = row["cached_input_tokens"]
+        self.cost_usd = row["cost_usd"]
+
+
 def billing_overview_all_tenants(*, now: datetime | None = None) -> list[TenantBillingRow]:
+    """Every tenant's month so far, forecast, last statement and payment state."""
     now = now or datetime.now(tz=UTC)
+    month_start, _ = month_bounds(now.date())
+    cards: dict[int, list[RateCard]] = defaultdict(list)
+    for card in RateCard.objects.order_by("tenant_id", "version"):
+        cards[card.tenant_id].append(card)
     accounts = {a.tenant_id: a for a in BillingAccount.objects.all()}
     last: dict[int, Statement] = {}
     for statement in Statement.objects.order_by("tenant_id", "-period_start"):
         last.setdefault(statement.tenant_id, statement)
-    rows = [
-        TenantBillingRow(
-            slug=tenant.schema_name,
-            name=tenant.name,
-            status=tenant.status,
-            mtd=month_to_date(tenant=tenant, now=now),
-            last_statement=last.get(tenant.pk),
-            account=accounts.get(tenant.pk),
+    sums: dict[str, list[Any]] = defaultdict(lambda: [0, ZERO, ZERO])
+    tenants = list(tenants_list())
+    ids = {t.schema_name: t.pk for t in tenants}
+    for row in daily_usage_all_tenants(start=month_start, end=now.date()):
+        slug = row["tenant_slug"]
+        acc = sums[slug]
+        acc[0] += row["requests"]
+        acc[1] += row["cost_usd"]
+        acc[2] += rate(card_for_day(cards.get(ids.get(slug, 0), []), row["day"]), _DayUsage(row))
+    rows = []
+    for tenant in tenants:
+        requests, cost, charge = sums.get(tenant.schema_name, (0, ZERO, ZERO))
+        usage_forecast, total_forecast = month_forecast(
+            usage_charge=charge, cards=cards.get(tenant.pk, []), now=now
         )
-        for tenant in tenants_list()
-    ]
-    # Unpaid first, then by charge so far.
-    rows.sort(key=lambda r: (not r.unpaid, -r.mtd.chargeback.usage_charge, r.slug))
+        rows.append(
+            TenantBillingRow(
+                slug=tenant.schema_name,
+                name=tenant.name,
+                status=tenant.status,
+                requests=requests,
+                provider_cost=cost,
+                usage_charge=charge,
+                usage_forecast=usage_forecast,
+                total_forecast=total_forecast,
+                last_statement=last.get(tenant.pk),
+                account=accounts.get(tenant.pk),
+            )
+        )
+    # Payment failures first, then by charge so far.
+    rows.sort(key=lambda r: (not r.unpaid, -r.usage_charge, r.slug))
     return rows
 
 
@@ -53,8 +105,6 @@ def credits_all_tenants(*, limit: int = 100) -> list[SlaCredit]:
 
 
 def credits_total_all_tenants() -> Decimal:
-    from django.db.models import Sum
-
     return SlaCredit.objects.aggregate(s=Sum("amount"))["s"] or Decimal(0)
 
 

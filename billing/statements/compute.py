@@ -161,17 +161,24 @@ class MonthToDate:
 def month_to_date(*, tenant: Tenant, now: datetime | None = None) -> MonthToDate:
     """The current month so far (from the rollups) and a linear forecast to its end."""
     now = now or datetime.now(tz=UTC)
-    month_start, month_end = month_bounds(now.date())
+    month_start, _ = month_bounds(now.date())
     chargeback = chargeback_compute(
         tenant=tenant, start=month_start, end=now.date() + timedelta(days=1), source="rollups"
     )
-    elapsed = (now - day_start(month_start)) / (day_start(month_end) - day_start(month_start))
-    usage = chargeback.usage_charge
-    forecast = usage / Decimal(str(max(elapsed, 1 / 24 / 31))) if usage else ZERO
-    card = card_for_day(list(rate_cards_of(tenant=tenant)), now.date())
-    allowance, topup = monthly_adjustments(card, forecast)
-    return MonthToDate(
-        chargeback=chargeback,
-        usage_forecast=to_cents(forecast),
-        total_forecast=to_cents(forecast - allowance + topup),
+    usage_forecast, total_forecast = month_forecast(
+        usage_charge=chargeback.usage_charge, cards=list(rate_cards_of(tenant=tenant)), now=now
     )
+    return MonthToDate(
+        chargeback=chargeback, usage_forecast=usage_forecast, total_forecast=total_forecast
+    )
+
+
+def month_forecast(
+    *, usage_charge: Decimal, cards: list[RateCard], now: datetime
+) -> tuple[Decimal, Decimal]:
+    """(usage charge, billed total) projected linearly to the end of `now`'s month."""
+    month_start, month_end = month_bounds(now.date())
+    elapsed = (now - day_start(month_start)) / (day_start(month_end) - day_start(month_start))
+    forecast = usage_charge / Decimal(str(max(elapsed, 1 / 24 / 31))) if usage_charge else ZERO
+    allowance, topup = monthly_adjustments(card_for_day(cards, now.date()), forecast)
+    return to_cents(forecast), to_cents(forecast - allowance + topup)

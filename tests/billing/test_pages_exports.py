@@ -299,3 +299,58 @@ def test_any_period_on_the_page_and_in_raw_exports(closed, tenant, admin_user, t
     ):
         assert client.get("/billing/", bad).status_code == 200
         assert client.get("/billing/cost-lines/csv", bad).status_code == 404
+
+
+def test_ops_overview_matches_each_tenants_month_to_date_without_entering_schemas(
+    tenant, other_tenant, staff_user, public_client
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django_tenants.utils import tenant_context
+
+    from billing.selectors import billing_overview_all_tenants
+    from billing.statements.compute import month_to_date
+    from metrics.demo_traffic import event_build, events_insert
+    from metrics.rollups.services import dirty_hours_process
+
+    now = datetime.now(tz=UTC)
+    start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    rate_card_create(
+        tenant=tenant,
+        effective_from=date(2020, 1, 1),
+        mode="per_token",
+        prices={
+            "gpt-4o-mini": {"input": "0.3", "output": "1.2"},
+            "*": {"input": "1", "output": "2"},
+        },
+        minimum_usd="10",
+    )
+    for t, n in ((tenant, 40), (other_tenant, 15)):
+        with tenant_context(t):
+            events_insert(
+                [
+                    event_build(
+                        event_id=f"ovw-{t.schema_name}-{i}",
+                        timestamp=start + (now - start) * (i / n),
+                        model=("gpt-4o-mini", "gpt-4o")[i % 2],
+                        input_tokens=1000 + i,
+                        output_tokens=300 + i,
+                        cost_usd=Decimal("0.0123") * (i + 1),
+                    )
+                    for i in range(n)
+                ]
+            )
+            dirty_hours_process(max_hours=10_000, time_budget_s=120)
+    with CaptureQueriesContext(connection) as queries:
+        rows = {r.slug: r for r in billing_overview_all_tenants(now=now)}
+    # Six reads of public tables whatever the number of tenants (plus search_path resets).
+    assert len([q for q in queries.captured_queries if not q["sql"].startswith("SET ")]) == 6
+    for t in (tenant, other_tenant):
+        mtd = month_to_date(tenant=t, now=now)
+        row = rows[t.schema_name]
+        assert row.provider_cost == mtd.chargeback.provider_cost
+        assert row.usage_charge == mtd.chargeback.usage_charge
+        assert row.total_forecast == mtd.total_forecast and row.requests == mtd.chargeback.requests
+    assert rows["alpha"].total_forecast >= Decimal(10)
+    html = public_client(staff_user).get("/ops/billing/").content.decode()
+    assert f"${rows['alpha'].total_forecast}" in html
