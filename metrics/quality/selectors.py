@@ -310,3 +310,26 @@ def judge_spend(*, now: datetime | None = None) -> Decimal:
 
 
 FINDING_KINDS = FindingKind.values
+
+
+def agreement_chart(weekly: list[Any]) -> dict[str, Any]:
+    """Weekly kappa per judge/rubric with its bootstrap interval, in quality.js's format."""
+    weeks = sorted({a.period for a in weekly})
+    xs = [int(datetime.fromisoformat(w).replace(tzinfo=UTC).timestamp()) for w in weeks]
+    index = {w: i for i, w in enumerate(weeks)}
+    lines: dict[str, dict[str, list[float | None]]] = {}
+    for a in weekly:
+        key = f"{a.judge} / {a.rubric}"
+        line = lines.setdefault(
+            key,
+            {"mean": [None] * len(weeks), "low": [None] * len(weeks), "high": [None] * len(weeks)},
+        )
+        i = index[a.period]
+        line["mean"][i] = None if a.kappa is None else round(a.kappa, 3)
+        if a.kappa_ci:
+            line["low"][i], line["high"][i] = round(a.kappa_ci[0], 3), round(a.kappa_ci[1], 3)
+    return {
+        "x": xs,
+        "series": [{"label": k, **v} for k, v in sorted(lines.items())],
+        "deployments": [],
+    }

@@ -134,6 +134,7 @@ def calibration_page(request: HttpRequest) -> HttpResponse:
     weekly = [a for a in stats if a.period != "all"]
     config = judge_config_get()
     context = {
+        "kappa_chart": selectors.agreement_chart(weekly),
         "weeks": weeks,
         "overall": overall,
         "weekly": weekly,

@@ -31,9 +31,20 @@
   }
 
   function draw(el) {
-    var dataEl = document.getElementById("quality-chart-data");
+    var dataEl = document.getElementById(el.dataset.qualityChart || "quality-chart-data");
+    var suffix = el.dataset.ySuffix === undefined ? "%" : el.dataset.ySuffix;
+    var yLabel = el.dataset.yLabel || "quality %";
+    var yRange = el.dataset.yRange ? el.dataset.yRange.split(",").map(Number) : null;
     if (!dataEl || typeof uPlot === "undefined") return;
     var payload = JSON.parse(dataEl.textContent);
+    if (payload.x.length === 1) {
+      // A single day or week would stretch the time axis over years: pad it by a week.
+      var t = payload.x[0];
+      payload.x = [t - 7 * 86400, t, t + 7 * 86400];
+      payload.series.forEach(function (s) {
+        ["mean", "low", "high"].forEach(function (k) { s[k] = [null, s[k][0], null]; });
+      });
+    }
     var data = [payload.x];
     var series = [{}];
     var bands = [];
@@ -42,7 +53,7 @@
       var base = data.length;
       data.push(s.mean, s.high, s.low);
       series.push({label: s.label, stroke: color, width: 2, spanGaps: true,
-                   value: function (u, v) { return v == null ? "–" : v.toFixed(1) + "%"; }});
+                   value: function (u, v) { return v == null ? "–" : v.toFixed(suffix ? 1 : 2) + suffix; }});
       series.push({label: s.label + " 95% high", stroke: color + "55", width: 1, spanGaps: true, show: true});
       series.push({label: s.label + " 95% low", stroke: color + "55", width: 1, spanGaps: true, show: true});
       bands.push({series: [base + 1, base + 2], fill: color + "18"});
@@ -52,8 +63,8 @@
     // eslint-disable-next-line no-new
     new uPlot({
       width: width, height: 300, series: series, bands: bands,
-      scales: {x: {time: true}},
-      axes: [{}, {label: "quality %", values: function (u, vals) { return vals.map(function (v) { return v + "%"; }); }}],
+      scales: {x: {time: true}, y: yRange ? {range: yRange} : {}},
+      axes: [{}, {label: yLabel, values: function (u, vals) { return vals.map(function (v) { return v + suffix; }); }}],
       legend: {live: true},
       plugins: [markersPlugin(payload.deployments || [])]
     }, data, el);

@@ -111,3 +111,9 @@ def test_quality_chart_and_review_in_the_browser(
     page.click("#review-item button[type=submit]")
     expect(page.locator("#judge-grade")).to_contain_text(f"judge-rationale-{tag}")
     screenshot(page, "quality-review-revealed")
+
+    # The agreement page charts the week's kappa per judge and rubric.
+    page.goto(f"{base}/quality/calibration/")
+    expect(page.locator("#kappa-chart .uplot")).to_be_visible()
+    expect(page.locator("#agreement-overall")).to_contain_text("openai:e2e-judge")
+    screenshot(page, "quality-calibration")
