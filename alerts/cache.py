@@ -1,13 +1,48 @@
-"""Cache keys of the alerts app (Redis; django-tenants' key function adds the schema).
+"""Cache of the alerts app: a small in-process layer in front of Redis.
 
-The prefix comes from settings so tests can give each test its own namespace.
+Keys are hashed (no spaces or long keys for Redis) and carry the tenant
+schema (django-tenants' key function adds it for Redis; the local layer adds
+it itself). The prefix comes from settings so that tests can give each test
+its own namespace. The local layer saves a Redis round trip per rule and
+cycle: an evaluation worker reads the same complete hours every minute.
 """
 
 from __future__ import annotations
 
+import hashlib
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+
+T = TypeVar("T")
+LOCAL_MAX = 20_000
+_local: OrderedDict[str, tuple[float, Any]] = OrderedDict()
 
 
 def cache_key(*parts: object) -> str:
     prefix = getattr(settings, "VIGIL_ALERTS_CACHE_PREFIX", "alerts")
-    return ":".join([prefix, *(str(p) for p in parts)])
+    digest = hashlib.sha1(repr(parts).encode(), usedforsecurity=False).hexdigest()
+    return f"{prefix}:{parts[0]}:{digest}"
+
+
+def cached(key: str, ttl_s: float, compute: Callable[[], T]) -> T:
+    """The value under `key` (local, then Redis), computing and storing it when missing."""
+    local_key = f"{getattr(connection, 'schema_name', 'public')}:{key}"
+    now = time.monotonic()
+    hit = _local.get(local_key)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, int(ttl_s))
+    _local[local_key] = (now + min(ttl_s, 60.0), value)
+    _local.move_to_end(local_key)
+    while len(_local) > LOCAL_MAX:
+        _local.popitem(last=False)
+    return value

@@ -20,9 +20,7 @@ import statistics
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from django.core.cache import cache
-
-from alerts.cache import cache_key
+from alerts.cache import cache_key, cached
 from alerts.evaluation.data import rollup_sums
 
 WEEKS = 4
@@ -63,9 +61,10 @@ def _curve(hourly: dict[int, float]) -> list[float]:
 def profiles_for_day(*, day: date, scope: dict[str, str], split_by: str) -> dict[str, Profile]:
     """Profiles per split key for `day` (one rollup query over the 28 days before it)."""
     key = cache_key("profile", day.isoformat(), sorted(scope.items()), split_by)
-    cached = cache.get(key)
-    if cached is not None:
-        return dict(cached)
+    return cached(key, PROFILE_CACHE_S, lambda: _profiles(day=day, scope=scope, split_by=split_by))
+
+
+def _profiles(*, day: date, scope: dict[str, str], split_by: str) -> dict[str, Profile]:
     start_day = day - timedelta(days=7 * WEEKS)
     start = datetime(start_day.year, start_day.month, start_day.day, tzinfo=UTC)
     end = datetime(day.year, day.month, day.day, tzinfo=UTC)
@@ -92,7 +91,6 @@ def profiles_for_day(*, day: date, scope: dict[str, str], split_by: str) -> dict
         curves = [_curve(days[d]) for d in chosen]
         cumulative = tuple(statistics.median(c[h] for c in curves) for h in range(25))
         out[split_key] = Profile(cumulative=cumulative, days_used=len(chosen))
-    cache.set(key, out, PROFILE_CACHE_S)
     return out
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from metrics import histogram
 
@@ -60,6 +61,12 @@ class Agg:
         for index, count in other.ttft.items():
             self.ttft[index] = self.ttft.get(index, 0) + count
 
+    def add_histograms(self, other: Agg) -> None:
+        for index, count in other.latency.items():
+            self.latency[index] = self.latency.get(index, 0) + count
+        for index, count in other.ttft.items():
+            self.ttft[index] = self.ttft.get(index, 0) + count
+
     @property
     def failed(self) -> int:
         """Calls that failed on the provider side (cancelled calls are the caller's choice)."""
@@ -83,6 +90,11 @@ SUM_COLUMNS = (
     "quality_sum",
     "quality_count",
 )
+
+
+def scalars(agg: Agg) -> tuple[Any, ...]:
+    """The summable columns, in SUM_COLUMNS order (for prefix sums)."""
+    return tuple(getattr(agg, name) for name in SUM_COLUMNS)
 
 
 def agg_from_row(values: tuple[object, ...]) -> Agg:

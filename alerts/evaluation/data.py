@@ -10,16 +10,16 @@ counted in whole hours from the first hour that starts inside the window.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.core.cache import cache
 from django.db import connection
 
-from alerts.cache import cache_key
-from alerts.evaluation.aggregates import Agg, agg_from_row
+from alerts.cache import cache_key, cached
+from alerts.evaluation.aggregates import Agg, agg_from_row, scalars
 from alerts.rules.models import SCOPE_DIMENSIONS
 from metrics import histogram
 from metrics.rollups.models import DEFAULT_TAIL_THRESHOLD_MS
@@ -83,6 +83,22 @@ class TenantData:
     raw_start: datetime
     dims: tuple[str, ...]
     minutes: dict[tuple[datetime, tuple[str, ...]], Agg] = field(default_factory=dict)
+    # Per dimension combination: its minutes in order and prefix sums of the scalar columns,
+    # so any window of any rule costs two bisections per combination (built on first use).
+    _series: dict[tuple[str, ...], tuple[list[datetime], list[Agg], list[tuple[Any, ...]]]] = field(
+        default_factory=dict
+    )
+
+    def _index(self) -> None:
+        rows: dict[tuple[str, ...], list[tuple[datetime, Agg]]] = {}
+        for (minute, values), agg in self.minutes.items():
+            rows.setdefault(values, []).append((minute, agg))
+        for values, items in rows.items():
+            items.sort(key=lambda item: item[0])
+            prefix: list[tuple[Any, ...]] = [scalars(Agg())]
+            for _, agg in items:
+                prefix.append(tuple(a + b for a, b in zip(prefix[-1], scalars(agg), strict=True)))
+            self._series[values] = ([m for m, _ in items], [a for _, a in items], prefix)
 
     def window(self, sel: Selection, end: datetime | None = None) -> dict[str, Agg]:
         """Aggregates per split key over [sel.start, end or now) ("" is the key without split)."""
@@ -91,15 +107,22 @@ class TenantData:
         if sel.start < self.raw_start:
             for key, agg in rollup_window(sel, start=sel.start, end=self.raw_start).items():
                 out.setdefault(key, Agg()).add(agg)
+        if not self._series and self.minutes:
+            self._index()
         split_pos = self.dims.index(sel.split_by) if sel.split_by else -1
         scope_pos = [(self.dims.index(name), value) for name, value in sel.scope]
-        for (minute, values), agg in self.minutes.items():
-            if minute < sel.start or minute >= end:
-                continue
+        for values, (minutes, aggs, prefix) in self._series.items():
             if any(values[pos] != value for pos, value in scope_pos):
                 continue
+            lo = bisect_left(minutes, sel.start)
+            hi = bisect_left(minutes, end)
+            if hi <= lo:
+                continue
+            part = agg_from_row(tuple(b - a for a, b in zip(prefix[lo], prefix[hi], strict=True)))
+            for agg in aggs[lo:hi] if sel.histograms else ():
+                part.add_histograms(agg)
             key = values[split_pos] if split_pos >= 0 else ""
-            out.setdefault(key, Agg()).add(agg)
+            out.setdefault(key, Agg()).add(part)
         return out
 
 
@@ -153,26 +176,18 @@ def rollup_window(sel: Selection, *, start: datetime, end: datetime) -> dict[str
     first = ceil_hour(start)
     if first >= end:
         return {}
-    key = cache_key(
-        "rollup",
-        sel.split_by,
-        sel.scope,
-        ",".join(sel.histograms),
-        first.isoformat(),
-        end.isoformat(),
+    key = cache_key("rollup", sel.split_by, sel.scope, sel.histograms, first, end)
+    return cached(
+        key,
+        ROLLUP_CACHE_S,
+        lambda: rollup_sums(
+            scope=dict(sel.scope),
+            split_by=sel.split_by,
+            start=first,
+            end=end,
+            histograms=sel.histograms,
+        ),
     )
-    cached = cache.get(key)
-    if cached is not None:
-        return dict(cached)
-    out = rollup_sums(
-        scope=dict(sel.scope),
-        split_by=sel.split_by,
-        start=first,
-        end=end,
-        histograms=sel.histograms,
-    )
-    cache.set(key, out, ROLLUP_CACHE_S)
-    return out
 
 
 def rollup_sums(

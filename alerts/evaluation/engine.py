@@ -66,10 +66,7 @@ def evaluate_tenant(*, now: datetime, gap: timedelta = GAP) -> CycleResult:
             result.seconds = time.monotonic() - started
             return result
         rules = list(
-            AlertRule.objects.filter(pk__in=ids)
-            .select_related("budget", "slo")
-            .prefetch_related("channels")
-            .order_by("pk")
+            AlertRule.objects.filter(pk__in=ids).select_related("budget", "slo").order_by("pk")
         )
         dims: set[str] = set()
         hists: set[str] = set()
