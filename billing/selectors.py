@@ -19,7 +19,13 @@ from billing.ratecards.models import RateCard
 from billing.ratecards.rating import ZERO, card_for_day, rate
 from billing.statements.compute import month_bounds, month_forecast
 from billing.statements.models import Statement
-from billing.stripe.models import BillingAccount, MeterReconciliation, SlaCredit
+from billing.stripe.models import (
+    BillingAccount,
+    MeterEventRecord,
+    MeterReconciliation,
+    SendStatus,
+    SlaCredit,
+)
 from metrics.selectors.ops import daily_usage_all_tenants
 from tenants.selectors import tenants_list
 
@@ -112,3 +118,13 @@ def meter_mismatches_all_tenants(*, limit: int = 50) -> list[MeterReconciliation
     """Recent days whose metered total still differs from Vigil's (after corrections)."""
     rows = MeterReconciliation.objects.select_related("tenant").order_by("-day")[:500]
     return [r for r in rows if r.difference_micros != 0][:limit]
+
+
+def meter_events_failing_all_tenants(*, limit: int = 50) -> list[MeterEventRecord]:
+    """Pending meter events whose last attempt failed or that wait for an ops decision."""
+    return list(
+        MeterEventRecord.objects.select_related("tenant")
+        .filter(status=SendStatus.PENDING)
+        .exclude(last_error="")
+        .order_by("hour")[:limit]
+    )

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
 from django_tenants.utils import tenant_context
-from stripe import StripeClient, StripeError
+from stripe import InvalidRequestError, StripeClient, StripeError
 
 from billing.ratecards.rating import card_for_day, rate
 from billing.ratecards.selectors import rate_cards_of
@@ -37,6 +37,17 @@ HOUR = timedelta(hours=1)
 SETTLE = timedelta(hours=2)  # hours younger than this may still receive late events
 BACKFILL = timedelta(days=30)  # Stripe accepts meter events up to 35 days old
 MICROS = Decimal(1_000_000)
+RESEND_WINDOW = timedelta(hours=20)
+STALE = (
+    "Not resent: first sent over 20 h ago, beyond Stripe's idempotency window. Check the "
+    "meter's event summary in Stripe before resending."
+)
+
+
+def _already_recorded(exc: InvalidRequestError) -> bool:
+    """Stripe refused the identifier because it already has this event: it counts once."""
+    text = str(exc).lower()
+    return "identifier" in text and ("already" in text or "duplicate" in text)
 
 
 def _floor_hour(moment: datetime) -> datetime:
@@ -104,6 +115,7 @@ def meter_events_prepare(*, account: BillingAccount, now: datetime | None = None
 
 def meter_events_send(*, account: BillingAccount, client: StripeClient, limit: int = 500) -> int:
     """Send the account's pending meter events; raises StripeError for the task to retry."""
+    now = datetime.now(tz=UTC)
     pending = list(
         MeterEventRecord.objects.filter(tenant=account.tenant, status=SendStatus.PENDING).order_by(
             "hour", "id"
@@ -111,6 +123,11 @@ def meter_events_send(*, account: BillingAccount, client: StripeClient, limit: i
     )
     sent = 0
     for record in pending:
+        if record.attempts and record.created_at < now - RESEND_WINDOW:
+            # Stripe keeps idempotency keys and identifiers for ~24 h: past that a resend
+            # could bill twice, so ops check the meter's event summary and decide.
+            MeterEventRecord.objects.filter(pk=record.pk).update(last_error=STALE[:500])
+            continue
         MeterEventRecord.objects.filter(pk=record.pk).update(attempts=record.attempts + 1)
         try:
             client.v1.billing.meter_events.create(
@@ -125,6 +142,10 @@ def meter_events_send(*, account: BillingAccount, client: StripeClient, limit: i
                 },
                 {"idempotency_key": record.identifier},
             )
+        except InvalidRequestError as exc:
+            if not _already_recorded(exc):
+                MeterEventRecord.objects.filter(pk=record.pk).update(last_error=str(exc)[:500])
+                raise
         except StripeError as exc:
             MeterEventRecord.objects.filter(pk=record.pk).update(last_error=str(exc)[:500])
             raise

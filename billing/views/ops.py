@@ -41,6 +41,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "credits": selectors.credits_all_tenants(),
         "credits_total": selectors.credits_total_all_tenants(),
         "mismatches": selectors.meter_mismatches_all_tenants(),
+        "failing_meters": selectors.meter_events_failing_all_tenants(),
     }
     return render_page(request, "billing/ops_overview.html", "billing/_ops_overview.html", context)
 

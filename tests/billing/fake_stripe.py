@@ -50,6 +50,10 @@ class FakeStripe:
     def fail_once(self, path: str) -> None:
         self._fail.add(path)
 
+    def forget_idempotency_keys(self) -> None:
+        """What Stripe does after 24 h (identifiers may still be enforced)."""
+        self._idempotent.clear()
+
     def posts(self, prefix: str) -> list[Recorded]:
         return [r for r in self.requests if r.method == "POST" and r.path.startswith(prefix)]
 

@@ -84,6 +84,9 @@ def test_meter_events_sent_once_per_hour_even_when_retried(
     # Running again sends nothing new.
     send_meter_events.delay()
     assert len(fake_stripe.posts(METER_PATH)) == 3
+    from billing.selectors import meter_events_failing_all_tenants
+
+    assert [m.pk for m in meter_events_failing_all_tenants()] == [record.pk]
 
 
 def test_failure_before_processing_is_retried_and_bills_once(
@@ -127,3 +130,36 @@ def test_billing_account_validation(tenant):
         billing_account_update(tenant=tenant, data={"stripe_customer_id": "not-a-customer"})
     with pytest.raises(ApplicationError):
         billing_account_update(tenant=tenant, data={"status": "bogus"})
+
+
+def test_resend_after_keys_expired_is_deduplicated_by_identifier_and_stale_ones_wait_for_ops(
+    metered_tenant, fake_stripe
+):
+    from stripe import APIError
+
+    from billing.stripe.client import stripe_client
+    from billing.stripe.meters import meter_events_prepare, meter_events_send
+
+    _traffic(metered_tenant, {12: ["0.3"], 11: ["0.4"]}, "mt5")
+    account = BillingAccount.objects.select_related("tenant").get(tenant=metered_tenant)
+    assert meter_events_prepare(account=account) == 2
+    fake_stripe.lose_answer_once(METER_PATH)
+    with pytest.raises(APIError):
+        meter_events_send(account=account, client=stripe_client())
+    fake_stripe.forget_idempotency_keys()
+    assert meter_events_send(account=account, client=stripe_client()) == 2
+    assert len(fake_stripe.meter_events) == 2  # the first one was refused as a duplicate identifier
+    assert fake_stripe.posts(METER_PATH)[1].status == 400
+    assert set(
+        MeterEventRecord.objects.filter(tenant=metered_tenant).values_list("status", flat=True)
+    ) == {"sent"}
+
+    # A record first sent long ago and still pending is not resent automatically.
+    record = MeterEventRecord.objects.filter(tenant=metered_tenant).earliest("id")
+    MeterEventRecord.objects.filter(pk=record.pk).update(
+        status="pending", created_at=datetime.now(tz=UTC) - timedelta(hours=30)
+    )
+    assert meter_events_send(account=account, client=stripe_client()) == 0
+    record.refresh_from_db()
+    assert record.status == "pending" and "Not resent" in record.last_error
+    assert len(fake_stripe.posts(METER_PATH)) == 3
