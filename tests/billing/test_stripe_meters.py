@@ -84,9 +84,6 @@ def test_meter_events_sent_once_per_hour_even_when_retried(
     # Running again sends nothing new.
     send_meter_events.delay()
     assert len(fake_stripe.posts(METER_PATH)) == 3
-    from billing.selectors import meter_events_failing_all_tenants
-
-    assert [m.pk for m in meter_events_failing_all_tenants()] == [record.pk]
 
 
 def test_failure_before_processing_is_retried_and_bills_once(
@@ -163,3 +160,6 @@ def test_resend_after_keys_expired_is_deduplicated_by_identifier_and_stale_ones_
     record.refresh_from_db()
     assert record.status == "pending" and "Not resent" in record.last_error
     assert len(fake_stripe.posts(METER_PATH)) == 3
+    from billing.selectors import meter_events_failing_all_tenants
+
+    assert [m.pk for m in meter_events_failing_all_tenants()] == [record.pk]
