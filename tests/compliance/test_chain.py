@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import uuid
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.utils import DatabaseError
 from django.test import override_settings
 
@@ -200,3 +201,39 @@ def test_audit_record_actor_can_be_named_explicitly():
         "ann@example.test",
     )
     assert entry.request_id.startswith("task-")  # the rest still comes from the context
+
+
+def test_concurrent_writers_never_fork_the_chain(committed_db, signing_key):
+    """Eight threads, each with its own connection, append to one new chain at once."""
+    chain = f"race_{uuid.uuid4().hex[:8]}"
+    errors: list[BaseException] = []
+    start = threading.Barrier(8)
+
+    def writer(n: int) -> None:
+        try:
+            start.wait()
+            for i in range(10):
+                with transaction.atomic():
+                    audit_record(
+                        tenant_slug=chain,
+                        action="race.write",
+                        object_type="w",
+                        object_id=f"{n}-{i}",
+                    )
+        except BaseException as exc:  # report in the main thread
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    seqs = list(
+        AuditEntry.objects.filter(chain=chain).order_by("seq").values_list("seq", flat=True)
+    )
+    assert seqs == list(range(1, 81))
+    result = chain_verify(chain=chain)
+    assert result.status == "ok", result.problems
