@@ -328,3 +328,19 @@ def test_calibration_page_shows_own_tenant_only(
     beta = tenant_client(other_tenant, member_factory(other_tenant, "reviewer"))
     assert "openai:judge-x" not in beta.get("/quality/calibration/?weeks=52").content.decode()
     assert alpha.get("/quality/calibration/?weeks=zzz").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "marker"),
+    [
+        ("/quality/over-time/?by=feature", 'id="quality-panel"'),
+        ("/quality/review/", 'id="review-queue"'),
+        ("/quality/calibration/?weeks=4", 'id="calibration"'),
+        ("/quality/settings/", 'id="quality-settings"'),
+    ],
+)
+def test_htmx_requests_get_the_partial(tenant, admin_user, tenant_client, path, marker) -> None:
+    response = tenant_client(tenant, admin_user).get(path, HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert marker in body and "<html" not in body
