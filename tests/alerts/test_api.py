@@ -216,3 +216,39 @@ def test_budget_check_needs_the_budget_scope(
         {"estimated_cost_usd": "lots"},
     )
     assert bad.status_code == 400
+
+
+def test_list_endpoints_do_not_grow_queries_with_rows(tenant: Any, writer: Client) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from alerts.channels.services import channel_create
+
+    def counts() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as rules:
+            assert writer.get("/api/v1/alerts/rules").status_code == 200
+        with CaptureQueriesContext(connection) as incidents:
+            assert writer.get("/api/v1/alerts/incidents").status_code == 200
+        return len(rules), len(incidents)
+
+    def add(n: int) -> None:
+        with tenant_context(tenant):
+            channel = channel_create(name=f"c{n}", kind="email", target="x@alpha.test")
+            for i in range(n):
+                rule_id = _post(
+                    writer,
+                    "/api/v1/alerts/rules",
+                    {**RULE, "name": f"r{n}-{i}", "channels": [channel.pk]},
+                ).json()["id"]
+                Incident.objects.create(
+                    rule_id=rule_id,
+                    rule_name="r",
+                    metric="error_rate",
+                    severity="warning",
+                    opened_at=datetime.now(tz=UTC),
+                )
+
+    add(2)
+    few = counts()
+    add(6)
+    assert counts() == few

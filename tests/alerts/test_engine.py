@@ -279,3 +279,16 @@ def test_alert_quality_report_flags_noisy_rules(tenant: Any) -> None:
     assert "`for`" in text and "hysteresis" in text and "minimum sample" in text
     assert report["useful"].ack_share == 1.0 and report["useful"].median_ack_minutes == 4
     assert report["useful"].suggestions == []
+
+
+def test_create_default_alert_rules_command(tenant: Any) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("create_default_alert_rules", "--tenant", "alpha", stdout=out)
+    call_command("create_default_alert_rules", "--tenant", "alpha", stdout=out)
+    assert "alpha: default rules created" in out.getvalue()
+    with tenant_context(tenant):
+        assert AlertRule.objects.filter(is_default=True).count() == 7
