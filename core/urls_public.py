@@ -13,6 +13,7 @@ ops_patterns = (
         path("tenants/<slug:slug>/status", ops.tenant_status, name="tenant-status"),
         path("", include("billing.urls_ops")),  # /ops/billing/...
         path("", include("alerts.urls_ops")),  # /ops/alerts/...: budgets, SLOs, SLA report
+        path("", include("compliance.urls_ops")),  # /ops/compliance/chains/: audit integrity
     ],
     "ops",
 )
