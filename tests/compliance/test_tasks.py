@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings
+from django.test import override_settings
 from django.utils import timezone
 from django_tenants.utils import schema_context, tenant_context
 
@@ -81,3 +82,10 @@ def test_a_worker_builds_the_export_in_the_requesting_tenant(
         assert verify_bundle(str(path)).ok
     finally:
         tenant_connection().set_schema_to_public()
+
+
+@pytest.mark.django_db
+def test_checkpoint_task_without_a_key_logs_the_fix(tmp_path, caplog):
+    with override_settings(VIGIL_SIGNING_KEY_PATH=tmp_path / "absent.pem"):
+        assert tasks.checkpoint_chains() == 0
+    assert "create_signing_key" in caplog.text
