@@ -45,6 +45,10 @@ class PeriodForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         start, end = data.get("start"), data.get("end")
+        for name, day in (("start", start), ("end", end)):
+            if day and not 2000 <= day.year <= 2999:
+                self.add_error(name, "A day between 2000 and 2999.")
+                return data
         if start and end:
             if end < start:
                 self.add_error("end", "The end is before the start.")

@@ -296,6 +296,8 @@ def test_any_period_on_the_page_and_in_raw_exports(closed, tenant, admin_user, t
         {"start": "2026-10-09", "end": "2026-10-01"},
         {"start": "x", "end": ""},
         {"start": "2020-01-01", "end": "2026-01-01"},
+        {"start": "9999-12-30", "end": "9999-12-31"},
+        {"start": "0001-01-01", "end": "0001-01-02"},
     ):
         assert client.get("/billing/", bad).status_code == 200
         assert client.get("/billing/cost-lines/csv", bad).status_code == 404
