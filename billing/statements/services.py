@@ -30,9 +30,15 @@ def statement_close(*, tenant: Tenant, month: date, now: datetime | None = None)
     existing = Statement.objects.filter(tenant=tenant, period_start=start, period_end=end).first()
     if existing is not None:
         return existing
-    chargeback = chargeback_compute(tenant=tenant, start=start, end=end, source="events")
     try:
         with transaction.atomic():
+            # Serialises with rate_card_create (same lock): no card can appear inside the
+            # period between computing the lines and writing the snapshot.
+            Tenant.objects.select_for_update().filter(pk=tenant.pk).first()
+            done = Statement.objects.filter(tenant=tenant, period_start=start, period_end=end)
+            if done.exists():  # closed by another worker while we waited for the lock
+                return done.get()
+            chargeback = chargeback_compute(tenant=tenant, start=start, end=end, source="events")
             statement = Statement.objects.create(
                 tenant=tenant,
                 period_start=start,
