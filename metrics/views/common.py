@@ -60,7 +60,7 @@ class FilterState:
 
     filter: MetricsFilter
     errors: dict[str, str] = field(default_factory=dict)
-    extra: dict[str, str] = field(default_factory=dict)  # page params kept by the bar (by=...)
+    extra: dict[str, str] = field(default_factory=dict)  # page params the bar keeps (tail=1...)
 
     @property
     def range_label(self) -> str:
@@ -92,8 +92,8 @@ class FilterState:
 def filter_state(request: HttpRequest, *, keep: Sequence[str] = ()) -> FilterState:
     """Parse range and dimension filters from the query string.
 
-    Bad values never raise: the page shows each error next to its field and the
-    default range without the offending filter, so the user can correct it.
+    Bad values never raise: the page names each bad parameter and why above the data
+    of the default range (keeping the filters that were fine), so the user can correct it.
     """
     extra = {name: str(request.GET[name]) for name in keep if request.GET.get(name)}
     try:

@@ -192,6 +192,7 @@ def reliability_page(request: HttpRequest) -> HttpResponse:
                 fmt="pct",
                 labels={"fallback_rate": "fallback rate"},
                 colors={"fallback_rate": "#f08c00"},
+                empty="No call needed a fallback in this range.",
             ),
         },
     }
@@ -220,6 +221,7 @@ def safety_page(request: HttpRequest) -> HttpResponse:
         "charts": {
             "chart-refusals": series_chart(
                 refusals,
+                empty="No refusals in this range.",
                 fmt="pct",
                 labels={"refusal_rate": "refusal rate"},
                 colors={"refusal_rate": "#7048e8"},

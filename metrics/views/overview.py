@@ -137,6 +137,7 @@ def overview_page(request: HttpRequest) -> HttpResponse:
             fmt="pct",
             labels={"refusal_rate": "refusal rate"},
             colors={"refusal_rate": COLORS["safety"]},
+            empty="No refusals in this range.",
         ),
     }
     context = {"ov": ov, "cards": cards, "charts": charts, "concentration": concentration}

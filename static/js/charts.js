@@ -98,6 +98,8 @@
       size: 64,
       values: (u, splits) => splits.map(fmt),
     });
+    // Counts tick at whole numbers.
+    if (data.format === "count") yAxis.incrs = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6, 1e7];
     const opts = { width: width, height: height, series: [{}], axes: [], legend: { show: true },
       cursor: { drag: { x: false, y: false } }, scales: { x: { time: true } }, tzDate: utc };
 

@@ -213,6 +213,9 @@ def test_admin_walks_overview_cost_drilldown_event_trace(
             ms(s.latency_summary(custom).current.p99_ms)
         )
     assert page.locator('[data-kpi="p99_ms"] .kpi-value').inner_text() != ""
+    page.goto(f"{base}/reliability/?range=24h")
+    _charts_drawn(page)
+    screenshot(page, "07-reliability-24h")
     for name in ("quality", "reliability", "safety"):
         page.goto(f"{base}/{name}/?range=30d")
         _charts_drawn(page)
