@@ -1,4 +1,9 @@
-"""Streaming ZIP members with SHA-256, size and per-line hashes (for the signed index)."""
+"""Streaming ZIP members with SHA-256, size and per-line hashes (for the signed index).
+
+Memory stays bounded however large the export: rows stream into the ZIP, and
+the CSV copy and the per-line hash indexes go through spooled temporary files
+(in memory while small, on disk beyond a few MB).
+"""
 
 from __future__ import annotations
 
@@ -9,21 +14,35 @@ import json
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 from compliance import bundle_verify
 
+SPOOL_BYTES = 8 * 1024 * 1024
+CHUNK = 1024 * 1024
+
+
+def _spool() -> IO[bytes]:
+    return tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
+
 
 class ZipMember:
-    """One file streamed into the ZIP: SHA-256, size and per-line hashes as it is written."""
+    """One file streamed into the ZIP: SHA-256, size, and the SHA-256 of every line
+    written to `index` (one hex digest per line) as it goes."""
 
-    def __init__(self, bundle: zipfile.ZipFile, name: str) -> None:
+    def __init__(self, bundle: zipfile.ZipFile, name: str, index: IO[bytes] | None = None) -> None:
         self.name = name
         self.handle = bundle.open(name, "w", force_zip64=True)
         self.sha = hashlib.sha256()
         self.size = 0
-        self.line_hashes: list[str] = []
+        self.lines = 0
+        self.index = index
         self._partial = b""
+
+    def _line(self, line: bytes) -> None:
+        self.lines += 1
+        if self.index is not None:
+            self.index.write(hashlib.sha256(line).hexdigest().encode() + b"\n")
 
     def write(self, data: bytes) -> None:
         self.handle.write(data)
@@ -31,13 +50,14 @@ class ZipMember:
         self.size += len(data)
         pieces = (self._partial + data).split(b"\n")
         self._partial = pieces.pop()
-        self.line_hashes.extend(hashlib.sha256(piece).hexdigest() for piece in pieces)
+        for piece in pieces:
+            self._line(piece)
 
     def close(self) -> dict[str, Any]:
         if self._partial:
-            self.line_hashes.append(hashlib.sha256(self._partial).hexdigest())
+            self._line(self._partial)
         self.handle.close()
-        return {"sha256": self.sha.hexdigest(), "bytes": self.size, "lines": len(self.line_hashes)}
+        return {"sha256": self.sha.hexdigest(), "bytes": self.size, "lines": self.lines}
 
 
 @dataclass
@@ -53,18 +73,25 @@ class BundleWriter:
             "lines": len(bundle_verify.split_lines(data)),
         }
 
+    def _copy(self, name: str, source: IO[bytes], index: IO[bytes] | None = None) -> None:
+        source.seek(0)
+        member = ZipMember(self.zip, name, index)
+        while chunk := source.read(CHUNK):
+            member.write(chunk)
+        self.files[name] = member.close()
+
     def add_table(self, base: str, columns: tuple[str, ...], rows: Any, tick: Any) -> int:
-        """Write rows as JSON Lines and CSV (with a signed per-line index for each).
+        """Write rows as JSON Lines and CSV, each with a signed per-line index.
 
         A ZIP takes one open member at a time: JSON Lines stream straight in, the
-        CSV goes through a spooled temporary file and is copied in afterwards.
+        CSV and the indexes are spooled and copied in afterwards.
         """
-        jsonl = ZipMember(self.zip, f"{base}.jsonl")
         text = io.StringIO()
         writer = csv.writer(text, lineterminator="\n")
         writer.writerow(columns)
         count = 0
-        with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spool:
+        with _spool() as csv_spool, _spool() as jsonl_index, _spool() as csv_index:
+            jsonl = ZipMember(self.zip, f"{base}.jsonl", jsonl_index)
             for row in rows:
                 jsonl.write(
                     json.dumps(
@@ -74,21 +101,16 @@ class BundleWriter:
                 )
                 writer.writerow([_csv_cell(row.get(column)) for column in columns])
                 if text.tell() > 64 * 1024:
-                    spool.write(text.getvalue().encode())
+                    csv_spool.write(text.getvalue().encode())
                     text.seek(0)
                     text.truncate()
                 count += 1
                 tick()
-            spool.write(text.getvalue().encode())
+            csv_spool.write(text.getvalue().encode())
             self.files[jsonl.name] = jsonl.close()
-            spool.seek(0)
-            csv_member = ZipMember(self.zip, f"{base}.csv")
-            while chunk := spool.read(1024 * 1024):
-                csv_member.write(chunk)
-            self.files[csv_member.name] = csv_member.close()
-        for member in (jsonl, csv_member):
-            index = "".join(h + "\n" for h in member.line_hashes).encode()
-            self.add(f"index/{member.name}.lines", index)
+            self._copy(f"{base}.csv", csv_spool, csv_index)
+            self._copy(f"index/{base}.jsonl.lines", jsonl_index)
+            self._copy(f"index/{base}.csv.lines", csv_index)
         return count
 
 
