@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import subprocess
 import sys
@@ -345,3 +347,28 @@ def test_stale_exports_are_failed_and_the_limit_applies(tenant, signing_key):
         with pytest.raises(ApplicationError) as excinfo:
             evidence_export_request(period_start=now - timedelta(days=1), period_end=now)
     assert "still building" in excinfo.value.details["form"]
+
+
+def test_openssl_alone_verifies_the_manifest_signature(bundle, tmp_path):
+    """The README's independent check, without Python or Vigil: OpenSSL 3 and the bundle."""
+    with zipfile.ZipFile(bundle) as zf:
+        zf.extractall(tmp_path)
+        readme = zf.read("README.txt").decode()
+    assert "openssl pkeyutl -verify" in readme
+    (tmp_path / "manifest.sig.bin").write_bytes(
+        base64.b64decode((tmp_path / "manifest.sig").read_bytes())
+    )
+    command = [
+        "openssl", "pkeyutl", "-verify", "-pubin", "-inkey", "public_key.pem", "-rawin",
+        "-in", "manifest.json", "-sigfile", "manifest.sig.bin",
+    ]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, check=False)
+    assert result.returncode == 0 and "Signature Verified Successfully" in result.stdout
+    manifest = json.loads((tmp_path / "manifest.json").read_bytes())
+    script = (tmp_path / "verify_bundle.py").read_bytes()
+    assert hashlib.sha256(script).hexdigest() == manifest["files"]["verify_bundle.py"]["sha256"]
+    (tmp_path / "manifest.json").write_bytes(
+        (tmp_path / "manifest.json").read_bytes().replace(b'"format"', b'"format" ', 1)
+    )
+    forged = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, check=False)
+    assert forged.returncode != 0
