@@ -62,6 +62,9 @@ def notifications_queue(
     if rule is not None:
         silence = active_silence(rule=rule, split_key=incident.split_key, now=now)
         if silence is not None:
+            if not incident.silenced:
+                Incident.objects.filter(pk=incident.pk).update(silenced=True)
+                incident.silenced = True
             timeline_add(
                 incident=incident,
                 at=now,
