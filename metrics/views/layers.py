@@ -128,6 +128,11 @@ def latency_page(request: HttpRequest) -> HttpResponse:
                 selectors.latency_series(f), fmt="ms", colors=QUANTILE_COLORS
             ),
             "chart-p99-by": series_chart(selectors.latency_series(f, by=by), fmt="ms"),
+            "chart-ttft-by": series_chart(
+                selectors.latency_series(f, by=by, metric="ttft", quantile="p95"),
+                fmt="ms",
+                empty="No time-to-first-token reported in this range.",
+            ),
             "chart-ttft": series_chart(
                 selectors.latency_series(f, metric="ttft"),
                 fmt="ms",
