@@ -356,6 +356,8 @@ def check_event(raw: Any, *, now: datetime) -> Checked:
     if status is not None:
         if status in STATUSES:
             row["status"] = status
+        elif isinstance(status, str) and status.strip().lower() in STATUSES:
+            row["status"] = status.strip().lower()  # "OK", "Error"
         else:
             errors["status"] = f"must be one of {', '.join(sorted(STATUSES))}."
     cost = raw.get("cost_usd")

@@ -136,3 +136,11 @@ def test_epoch_timestamps_and_start_end_times(tenant: Tenant) -> None:
         for raw in (seconds, millis, nanos):
             moment = Event.objects.get(event_id=raw["event_id"]).timestamp
             assert abs((moment - now).total_seconds()) < 1
+
+
+def test_status_is_case_insensitive(tenant: Tenant) -> None:
+    raw = good(status=" Error ")
+    [outcome] = ingest_events(tenant=tenant, raw_events=[raw])
+    assert outcome.status == "accepted"
+    with tenant_context(tenant):
+        assert Event.objects.get(event_id=raw["event_id"]).status == "error"
