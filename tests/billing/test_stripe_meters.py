@@ -163,3 +163,23 @@ def test_resend_after_keys_expired_is_deduplicated_by_identifier_and_stale_ones_
     from billing.selectors import meter_events_failing_all_tenants
 
     assert [m.pk for m in meter_events_failing_all_tenants()] == [record.pk]
+
+
+def test_daily_task_closes_last_month_reconciles_and_credits(
+    metered_tenant, other_tenant, fake_stripe, celery_eager
+):
+    from billing.credits.services import month_before
+    from billing.models import Statement
+    from billing.tasks import daily
+
+    _traffic(metered_tenant, {30: ["0.75"]}, "mt6")
+    send_meter_events.delay()
+    result = daily.delay().get()
+    last_month = month_before(datetime.now(tz=UTC).date())
+    assert result["closed"] >= 2 and result["reconciled"] == 1
+    for t in (metered_tenant, other_tenant):
+        assert Statement.objects.filter(tenant=t, period_start=last_month).count() == 1
+    day = (datetime.now(tz=UTC) - timedelta(days=1)).date()
+    assert MeterReconciliation.objects.filter(tenant=metered_tenant, day=day).exists()
+    daily.delay()  # twice: nothing new
+    assert Statement.objects.filter(period_start=last_month).count() == result["closed"]
