@@ -108,8 +108,7 @@ def _usage(row: dict[str, Any], data: Any, *, charged: Decimal, cost: Decimal) -
         ResourceType="LLM model",
         SkuId=data.model,
         Tags=json.dumps(
-            {"feature": data.feature, "query_type": data.query_type, "customer": data.customer},
-            sort_keys=True,
+            {"customer": data.customer, "feature": data.feature, "query_type": data.query_type}
         ),
         x_Feature=data.feature,
         x_Model=data.model,
@@ -172,19 +171,29 @@ def cost_line_rows(
     cards: list[RateCard],
 ) -> Iterator[dict]:
     """One FOCUS row per raw event, charged under the card in force on its day."""
+    base = _base(tenant_slug, tenant_name, start, end)
+    hours: dict[datetime, tuple[str, str, RateCard | None]] = {}
     for values in lines:
         event = _EventUsage(values)
         ts: datetime = values["timestamp"]
         hour = ts.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-        card = card_for_day(cards, ts.astimezone(UTC).date())
+        known = hours.get(hour)
+        if known is None:  # events come in time order: a handful of hours at a time
+            if len(hours) > 1000:
+                hours.clear()
+            known = hours[hour] = (
+                _iso(hour),
+                _iso(hour + timedelta(hours=1)),
+                card_for_day(cards, hour.date()),
+            )
+        period_start, period_end, card = known
         charged = rate(card, event)  # type: ignore[arg-type]
-        row = _base(tenant_slug, tenant_name, start, end)
-        row.update(ChargePeriodStart=_iso(hour), ChargePeriodEnd=_iso(hour + timedelta(hours=1)))
+        row = dict(base)
+        row["ChargePeriodStart"] = period_start
+        row["ChargePeriodEnd"] = period_end
         _usage(row, event, charged=charged, cost=values["cost_usd"])
-        row.update(
-            PricingQuantity=1,
-            x_Requests=1,
-            x_RateCardVersion=card.version if card else "",
-            x_EventId=values["event_id"],
-        )
+        row["PricingQuantity"] = 1
+        row["x_Requests"] = 1
+        row["x_RateCardVersion"] = card.version if card else ""
+        row["x_EventId"] = values["event_id"]
         yield row
