@@ -191,6 +191,14 @@ def violation_counts_by_day(records: QuerySet[ViolationRecord]) -> dict[str, Any
     }
 
 
+def violation_review_counts(records: QuerySet[ViolationRecord]) -> dict[str, int]:
+    """How many of the filtered records are in each review state (one query)."""
+    counts = dict.fromkeys(REVIEW_STATES, 0)
+    for row in records.order_by().values("review_state").annotate(n=Count("id")):
+        counts[row["review_state"]] = row["n"]
+    return counts
+
+
 def violation_record_get(*, record_id: int) -> ViolationRecord:
     """One record of the current tenant (404 otherwise) with its reviews."""
     record = violation_records_list().filter(pk=record_id).first()

@@ -115,6 +115,7 @@ def violations(request: HttpRequest) -> HttpResponse:
         "page": page,
         "options": selectors.violation_filter_options(),
         "chart": selectors.violation_counts_by_day(records),
+        "review_counts": selectors.violation_review_counts(records),
         "query": _query_without_page(request),
     }
     return render_page(

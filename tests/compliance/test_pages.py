@@ -168,6 +168,9 @@ def test_violations_list_filters_chart_and_review(
         officer.email,
     )
     assert "false positive" in client.get(detail).content.decode()
+    listing = client.get("/compliance/violations/?policy=pii-leak").content.decode()
+    stats = listing.split('class="stat-row"')[1].split("</div>\n    <h2>")[0]
+    assert '<strong>1</strong><span class="muted">false positives' in stats.replace("\n", "")
     entry = AuditEntry.objects.filter(chain=tenant.schema_name).order_by("-seq").first()
     assert entry is not None and entry.action == "violation.reviewed"
     assert entry.actor_label == officer.email
