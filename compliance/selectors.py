@@ -192,9 +192,13 @@ def violation_counts_by_day(records: QuerySet[ViolationRecord]) -> dict[str, Any
 
 
 def violation_review_counts(records: QuerySet[ViolationRecord]) -> dict[str, int]:
-    """How many of the filtered records are in each review state (one query)."""
+    """How many of the filtered records are in each review state (one query).
+
+    `records` comes from violation_records_list, which annotates review_state.
+    """
     counts = dict.fromkeys(REVIEW_STATES, 0)
-    for row in records.order_by().values("review_state").annotate(n=Count("id")):
+    by_state = records.order_by().values("review_state")  # type: ignore[misc]  # annotation
+    for row in by_state.annotate(n=Count("id")):
         counts[row["review_state"]] = row["n"]
     return counts
 
