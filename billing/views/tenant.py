@@ -68,6 +68,11 @@ def billing_home(request: HttpRequest) -> HttpResponse:
         "period": period,
         "period_errors": form_field_errors(period) if period is not None else {},
         "period_query": _period_query(period),
+        "period_days": (
+            (period.cleaned_data["start"], period.cleaned_data["end"])
+            if period is not None and period.is_valid()
+            else None
+        ),
         "by": by,
         "breakdowns": BREAKDOWNS,
         "rows": chargeback.breakdown(by),
