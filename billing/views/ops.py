@@ -3,6 +3,7 @@ billing accounts, statements, credits; closing a month is queued to Celery."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from functools import partial
 from typing import Any
 
@@ -13,6 +14,7 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_POST
 
 from billing import selectors
+from billing.credits.services import month_before
 from billing.exports.services import statement_export
 from billing.exports.writers import FORMATS
 from billing.forms import BillingAccountForm, MonthForm, RateCardForm
@@ -46,6 +48,10 @@ def overview(request: HttpRequest) -> HttpResponse:
     return render_page(request, "billing/ops_overview.html", "billing/_ops_overview.html", context)
 
 
+def _today() -> date:
+    return datetime.now(tz=UTC).date()
+
+
 def _tenant_context(tenant: Tenant, **extra: object) -> dict[str, object]:
     account = BillingAccount.objects.filter(tenant=tenant).first()
     return {
@@ -66,6 +72,7 @@ def _tenant_context(tenant: Tenant, **extra: object) -> dict[str, object]:
             ),
         ),
         "modes": PricingMode.choices,
+        "close_value": extra.pop("close_value", f"{month_before(_today()):%Y-%m}"),
         "formats": list(FORMATS),
         **extra,
     }
@@ -139,7 +146,12 @@ def close_month(request: HttpRequest, slug: str) -> HttpResponse:
     tenant = tenant_get_by_slug(slug=slug)
     form = MonthForm(request.POST)
     if not form.is_valid():
-        return _render_tenant(request, tenant, close_errors=form_field_errors(form))
+        return _render_tenant(
+            request,
+            tenant,
+            close_errors=form_field_errors(form),
+            close_value=str(request.POST.get("month", ""))[:20],
+        )
     month = form.cleaned_data["month"]
     with transaction.atomic():
         audit_record(
