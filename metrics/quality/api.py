@@ -20,7 +20,7 @@ class DeploymentsView(APIView):
         scope = "ingest" if self.request.method == "POST" else "read"
         return [scope_required(scope)()]
 
-    class InputSerializer(serializers.Serializer):
+    class DeploymentInputSerializer(serializers.Serializer):
         release = serializers.CharField(max_length=128)
         model = serializers.CharField(max_length=128, required=False, allow_blank=True, default="")
         feature = serializers.CharField(
@@ -32,7 +32,7 @@ class DeploymentsView(APIView):
         deployed_at = serializers.DateTimeField(required=False)
         watch_days = serializers.IntegerField(min_value=1, max_value=180, default=30)
 
-    class OutputSerializer(serializers.Serializer):
+    class DeploymentOutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
         release = serializers.CharField()
         model = serializers.CharField()
@@ -42,20 +42,20 @@ class DeploymentsView(APIView):
         watch_days = serializers.IntegerField()
 
     @extend_schema(
-        request=InputSerializer,
-        responses={201: OutputSerializer},
+        request=DeploymentInputSerializer,
+        responses={201: DeploymentOutputSerializer},
         summary="Record a model or prompt release",
     )
     def post(self, request: Request) -> Response:
         api_key = request_api_key(request)
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.DeploymentInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         dep = deployment_record(tenant_slug=api_key.tenant.schema_name, **serializer.validated_data)
-        return Response(self.OutputSerializer(dep).data, status=201)
+        return Response(self.DeploymentOutputSerializer(dep).data, status=201)
 
-    @extend_schema(responses=OutputSerializer(many=True), summary="Recent releases")
+    @extend_schema(responses=DeploymentOutputSerializer(many=True), summary="Recent releases")
     def get(self, request: Request) -> Response:
-        return Response(self.OutputSerializer(deployments_list(), many=True).data)
+        return Response(self.DeploymentOutputSerializer(deployments_list(), many=True).data)
 
 
 class QualityFindingsView(APIView):
@@ -63,7 +63,7 @@ class QualityFindingsView(APIView):
 
     permission_classes = [scope_required("read")]
 
-    class OutputSerializer(serializers.Serializer):
+    class QualityFindingOutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
         kind = serializers.CharField()
         feature = serializers.CharField()
@@ -77,6 +77,10 @@ class QualityFindingsView(APIView):
         method = serializers.CharField()
         release = serializers.CharField()
 
-    @extend_schema(responses=OutputSerializer(many=True), summary="Active quality findings")
+    @extend_schema(
+        responses=QualityFindingOutputSerializer(many=True), summary="Active quality findings"
+    )
     def get(self, request: Request) -> Response:
-        return Response(self.OutputSerializer(quality_findings_active(), many=True).data)
+        return Response(
+            self.QualityFindingOutputSerializer(quality_findings_active(), many=True).data
+        )
