@@ -5,160 +5,283 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('metrics', '0004_ingest_settings_price_overrides'),
+        ("metrics", "0004_ingest_settings_price_overrides"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='JudgeConfig',
+            name="JudgeConfig",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('offline', 'Built-in offline graders'), ('openai', 'OpenAI-compatible API'), ('anthropic', 'Anthropic API')], default='offline', max_length=16)),
-                ('base_url', models.CharField(blank=True, default='', max_length=500)),
-                ('model', models.CharField(blank=True, default='', max_length=128)),
-                ('api_key_encrypted', models.TextField(blank=True, default='')),
-                ('monthly_cap_usd', models.DecimalField(decimal_places=2, default=50, max_digits=12)),
-                ('input_price_per_mtok', models.DecimalField(decimal_places=4, default=0, max_digits=12)),
-                ('output_price_per_mtok', models.DecimalField(decimal_places=4, default=0, max_digits=12)),
-                ('requests_per_minute', models.IntegerField(default=60)),
-                ('max_attempts', models.IntegerField(default=3)),
-                ('rubrics', models.JSONField(blank=True, default=list)),
-                ('agreement_kappa_min', models.FloatField(default=0.6)),
-                ('agreement_mad_max', models.FloatField(default=0.2)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("offline", "Built-in offline graders"),
+                            ("openai", "OpenAI-compatible API"),
+                            ("anthropic", "Anthropic API"),
+                        ],
+                        default="offline",
+                        max_length=16,
+                    ),
+                ),
+                ("base_url", models.CharField(blank=True, default="", max_length=500)),
+                ("model", models.CharField(blank=True, default="", max_length=128)),
+                ("api_key_encrypted", models.TextField(blank=True, default="")),
+                (
+                    "monthly_cap_usd",
+                    models.DecimalField(decimal_places=2, default=50, max_digits=12),
+                ),
+                (
+                    "input_price_per_mtok",
+                    models.DecimalField(decimal_places=4, default=0, max_digits=12),
+                ),
+                (
+                    "output_price_per_mtok",
+                    models.DecimalField(decimal_places=4, default=0, max_digits=12),
+                ),
+                ("requests_per_minute", models.IntegerField(default=60)),
+                ("max_attempts", models.IntegerField(default=3)),
+                ("rubrics", models.JSONField(blank=True, default=list)),
+                ("agreement_kappa_min", models.FloatField(default=0.6)),
+                ("agreement_mad_max", models.FloatField(default=0.2)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
         ),
         migrations.CreateModel(
-            name='SamplingPolicy',
+            name="SamplingPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('feature', models.CharField(blank=True, default='', max_length=128, unique=True)),
-                ('rate', models.FloatField(default=0.005)),
-                ('category_weekly_minimum', models.IntegerField(default=50)),
-                ('include_flagged', models.BooleanField(default=True)),
-                ('category_rates', models.JSONField(blank=True, default=dict)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("feature", models.CharField(blank=True, default="", max_length=128, unique=True)),
+                ("rate", models.FloatField(default=0.005)),
+                ("category_weekly_minimum", models.IntegerField(default=50)),
+                ("include_flagged", models.BooleanField(default=True)),
+                ("category_rates", models.JSONField(blank=True, default=dict)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
         ),
         migrations.CreateModel(
-            name='Deployment',
+            name="Deployment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('release', models.CharField(max_length=128)),
-                ('model', models.CharField(blank=True, default='', max_length=128)),
-                ('feature', models.CharField(blank=True, default='', max_length=128)),
-                ('description', models.TextField(blank=True, default='')),
-                ('deployed_at', models.DateTimeField()),
-                ('watch_days', models.IntegerField(default=30)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("release", models.CharField(max_length=128)),
+                ("model", models.CharField(blank=True, default="", max_length=128)),
+                ("feature", models.CharField(blank=True, default="", max_length=128)),
+                ("description", models.TextField(blank=True, default="")),
+                ("deployed_at", models.DateTimeField()),
+                ("watch_days", models.IntegerField(default=30)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'indexes': [models.Index(fields=['deployed_at'], name='deployment_time')],
+                "indexes": [models.Index(fields=["deployed_at"], name="deployment_time")],
             },
         ),
         migrations.CreateModel(
-            name='Rubric',
+            name="Rubric",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=64)),
-                ('version', models.IntegerField(default=1)),
-                ('title', models.CharField(max_length=200)),
-                ('instructions', models.TextField()),
-                ('labels', models.JSONField(default=list)),
-                ('pass_labels', models.JSONField(default=list)),
-                ('needs_context', models.BooleanField(default=False)),
-                ('needs_reference', models.BooleanField(default=False)),
-                ('active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=64)),
+                ("version", models.IntegerField(default=1)),
+                ("title", models.CharField(max_length=200)),
+                ("instructions", models.TextField()),
+                ("labels", models.JSONField(default=list)),
+                ("pass_labels", models.JSONField(default=list)),
+                ("needs_context", models.BooleanField(default=False)),
+                ("needs_reference", models.BooleanField(default=False)),
+                ("active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('name', 'version'), name='rubric_name_version')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("name", "version"), name="rubric_name_version")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Grade',
+            name="Grade",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rubric_name', models.CharField(max_length=64)),
-                ('rubric_version', models.IntegerField(default=1)),
-                ('judge_kind', models.CharField(max_length=16)),
-                ('judge_name', models.CharField(max_length=200)),
-                ('day', models.DateField()),
-                ('feature', models.CharField(max_length=128)),
-                ('content_category', models.CharField(blank=True, default='', max_length=128)),
-                ('release', models.CharField(blank=True, default='', max_length=128)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('done', 'Done'), ('failed', 'Failed'), ('skipped', 'Skipped (spend cap)')], default='pending', max_length=16)),
-                ('attempts', models.IntegerField(default=0)),
-                ('error', models.TextField(blank=True, default='')),
-                ('score', models.FloatField(blank=True, null=True)),
-                ('label', models.CharField(blank=True, default='', max_length=64)),
-                ('rationale', models.TextField(blank=True, default='')),
-                ('judge_input_tokens', models.IntegerField(default=0)),
-                ('judge_output_tokens', models.IntegerField(default=0)),
-                ('judge_cost_usd', models.DecimalField(decimal_places=10, default=0, max_digits=14)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('graded_at', models.DateTimeField(blank=True, null=True)),
-                ('event', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='grades', to='metrics.event')),
-                ('rubric', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='metrics.rubric')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("rubric_name", models.CharField(max_length=64)),
+                ("rubric_version", models.IntegerField(default=1)),
+                ("judge_kind", models.CharField(max_length=16)),
+                ("judge_name", models.CharField(max_length=200)),
+                ("day", models.DateField()),
+                ("feature", models.CharField(max_length=128)),
+                ("content_category", models.CharField(blank=True, default="", max_length=128)),
+                ("release", models.CharField(blank=True, default="", max_length=128)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                            ("skipped", "Skipped (spend cap)"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("attempts", models.IntegerField(default=0)),
+                ("error", models.TextField(blank=True, default="")),
+                ("score", models.FloatField(blank=True, null=True)),
+                ("label", models.CharField(blank=True, default="", max_length=64)),
+                ("rationale", models.TextField(blank=True, default="")),
+                ("judge_input_tokens", models.IntegerField(default=0)),
+                ("judge_output_tokens", models.IntegerField(default=0)),
+                (
+                    "judge_cost_usd",
+                    models.DecimalField(decimal_places=10, default=0, max_digits=14),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("graded_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "event",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="grades",
+                        to="metrics.event",
+                    ),
+                ),
+                (
+                    "rubric",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="metrics.rubric",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='CalibrationItem',
+            name="CalibrationItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('week', models.DateField()),
-                ('status', models.CharField(choices=[('open', 'Open'), ('done', 'Reviewed'), ('skipped', 'Skipped')], default='open', max_length=16)),
-                ('reviewer_id', models.IntegerField(blank=True, null=True)),
-                ('human_score', models.FloatField(blank=True, null=True)),
-                ('human_label', models.CharField(blank=True, default='', max_length=64)),
-                ('note', models.TextField(blank=True, default='')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('reviewed_at', models.DateTimeField(blank=True, null=True)),
-                ('grade', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reviews', to='metrics.grade')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("week", models.DateField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "Open"), ("done", "Reviewed"), ("skipped", "Skipped")],
+                        default="open",
+                        max_length=16,
+                    ),
+                ),
+                ("reviewer_id", models.IntegerField(blank=True, null=True)),
+                ("human_score", models.FloatField(blank=True, null=True)),
+                ("human_label", models.CharField(blank=True, default="", max_length=64)),
+                ("note", models.TextField(blank=True, default="")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("reviewed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "grade",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reviews",
+                        to="metrics.grade",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['status', 'week'], name='calibration_status_week')],
-                'constraints': [models.UniqueConstraint(fields=('grade',), name='calibration_one_per_grade')],
+                "indexes": [
+                    models.Index(fields=["status", "week"], name="calibration_status_week")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("grade",), name="calibration_one_per_grade")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='QualityFinding',
+            name="QualityFinding",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('drift', 'Quality drift'), ('judge_agreement', 'Judge disagrees with humans')], max_length=32)),
-                ('feature', models.CharField(blank=True, default='', max_length=128)),
-                ('content_category', models.CharField(blank=True, default='', max_length=128)),
-                ('subject', models.CharField(blank=True, default='', max_length=200)),
-                ('active', models.BooleanField(default=True)),
-                ('delta_points', models.FloatField()),
-                ('ci_low', models.FloatField()),
-                ('ci_high', models.FloatField()),
-                ('confidence', models.FloatField(default=0.95)),
-                ('baseline', models.FloatField(blank=True, null=True)),
-                ('current', models.FloatField(blank=True, null=True)),
-                ('started_on', models.DateField(blank=True, null=True)),
-                ('detected_at', models.DateTimeField()),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('method', models.CharField(max_length=64)),
-                ('details', models.JSONField(blank=True, default=dict)),
-                ('deployment', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='metrics.deployment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("drift", "Quality drift"),
+                            ("judge_agreement", "Judge disagrees with humans"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("feature", models.CharField(blank=True, default="", max_length=128)),
+                ("content_category", models.CharField(blank=True, default="", max_length=128)),
+                ("subject", models.CharField(blank=True, default="", max_length=200)),
+                ("active", models.BooleanField(default=True)),
+                ("delta_points", models.FloatField()),
+                ("ci_low", models.FloatField()),
+                ("ci_high", models.FloatField()),
+                ("confidence", models.FloatField(default=0.95)),
+                ("baseline", models.FloatField(blank=True, null=True)),
+                ("current", models.FloatField(blank=True, null=True)),
+                ("started_on", models.DateField(blank=True, null=True)),
+                ("detected_at", models.DateTimeField()),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                ("method", models.CharField(max_length=64)),
+                ("details", models.JSONField(blank=True, default=dict)),
+                (
+                    "deployment",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="metrics.deployment",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['active', 'kind'], name='finding_active_kind')],
+                "indexes": [models.Index(fields=["active", "kind"], name="finding_active_kind")],
             },
         ),
         migrations.AddIndex(
-            model_name='grade',
-            index=models.Index(fields=['status', 'created_at'], name='grade_status'),
+            model_name="grade",
+            index=models.Index(fields=["status", "created_at"], name="grade_status"),
         ),
         migrations.AddIndex(
-            model_name='grade',
-            index=models.Index(fields=['day', 'content_category'], name='grade_day_category'),
+            model_name="grade",
+            index=models.Index(fields=["day", "content_category"], name="grade_day_category"),
         ),
         migrations.AddConstraint(
-            model_name='grade',
-            constraint=models.UniqueConstraint(fields=('event', 'rubric_name', 'judge_kind'), name='grade_event_rubric_judge'),
+            model_name="grade",
+            constraint=models.UniqueConstraint(
+                fields=("event", "rubric_name", "judge_kind"), name="grade_event_rubric_judge"
+            ),
         ),
     ]
