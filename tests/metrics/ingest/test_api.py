@@ -253,3 +253,16 @@ def test_query_count_does_not_grow_with_the_batch(api_client: Client) -> None:
     with CaptureQueriesContext(connection) as large:
         assert post(api_client, {"events": [good() for _ in range(400)]}).status_code == 200
     assert len(large) == len(small)
+
+
+def test_storage_failure_is_503_with_retry_after(api_client: Client, tenant: Tenant) -> None:
+    from django.db import connection
+
+    # A real storage failure: the events table is gone (renamed inside this test's
+    # transaction, which is rolled back afterwards).
+    with connection.cursor() as cursor:
+        cursor.execute('ALTER TABLE "alpha"."metrics_event" RENAME TO "metrics_event_gone"')
+    response = post(api_client, {"events": [good()]})
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert "nothing was stored" in response.json()["error"]
