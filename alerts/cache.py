@@ -20,7 +20,7 @@ from django.core.cache import cache
 from django.db import connection
 
 T = TypeVar("T")
-LOCAL_MAX = 20_000
+LOCAL_MAX = 50_000
 _local: OrderedDict[str, tuple[float, Any]] = OrderedDict()
 
 
@@ -46,3 +46,40 @@ def cached(key: str, ttl_s: float, compute: Callable[[], T]) -> T:
     while len(_local) > LOCAL_MAX:
         _local.popitem(last=False)
     return value
+
+
+def _local_key(key: str) -> str:
+    return f"{getattr(connection, 'schema_name', 'public')}:{key}"
+
+
+def cached_many(keys: list[str]) -> dict[str, Any]:
+    """The values found for `keys` (local layer, then one Redis round trip for the rest)."""
+    now = time.monotonic()
+    found: dict[str, Any] = {}
+    remote: list[str] = []
+    for key in keys:
+        hit = _local.get(_local_key(key))
+        if hit is not None and hit[0] > now:
+            found[key] = hit[1]
+        else:
+            remote.append(key)
+    if remote:
+        for key, value in cache.get_many(remote).items():
+            found[key] = value
+            _remember(key, value, 60.0)
+    return found
+
+
+def cached_store(values: dict[str, Any], ttl_s: float) -> None:
+    if values:
+        cache.set_many(values, int(ttl_s))
+    for key, value in values.items():
+        _remember(key, value, ttl_s)
+
+
+def _remember(key: str, value: Any, ttl_s: float) -> None:
+    local_key = _local_key(key)
+    _local[local_key] = (time.monotonic() + min(ttl_s, 60.0), value)
+    _local.move_to_end(local_key)
+    while len(_local) > LOCAL_MAX:
+        _local.popitem(last=False)

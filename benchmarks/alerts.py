@@ -48,7 +48,7 @@ from django_tenants.utils import tenant_context  # noqa: E402
 
 from alerts.evaluation.engine import evaluate_tenant  # noqa: E402
 from alerts.rules.models import AlertRule  # noqa: E402
-from alerts.rules.services import alert_rule_create, alert_rules_create_defaults  # noqa: E402
+from alerts.rules.services import alert_rules_create_defaults, rule_clean  # noqa: E402
 from core.request_context import acting_as  # noqa: E402
 from metrics.demo_traffic import event_build, events_insert  # noqa: E402
 from metrics.rollups.services import dirty_hours_process  # noqa: E402
@@ -128,21 +128,25 @@ def fill(tenant: Tenant, now: datetime) -> None:
         AlertRule.objects.all().delete()
         with acting_as("alerts benchmark"):
             alert_rules_create_defaults()
-            for i in range(93):
-                metric, threshold = METRICS[i % len(METRICS)]
-                data: dict[str, Any] = {
-                    "name": f"bench {i:02d} {metric}",
-                    "metric": metric,
-                    "window_minutes": WINDOWS[i % len(WINDOWS)],
-                    "split_by": SPLITS[(i // 3) % len(SPLITS)],
-                    "comparison": "lt" if metric == "quality_score" else "gt",
-                    "warning_threshold": threshold,
-                    "for_evaluations": 3,
-                    "min_samples": 10,
-                }
-                if i % 4 == 1:
-                    data["feature"] = FEATURES[i % 5]
-                alert_rule_create(data=data)
+        # The generated rules are validated like any rule but written in bulk, without the
+        # per-rule audit entry (setup speed only; nothing measured depends on it).
+        rules = []
+        for i in range(93):
+            metric, threshold = METRICS[i % len(METRICS)]
+            data: dict[str, Any] = {
+                "name": f"bench {i:02d} {metric}",
+                "metric": metric,
+                "window_minutes": WINDOWS[i % len(WINDOWS)],
+                "split_by": SPLITS[(i // 3) % len(SPLITS)],
+                "comparison": "lt" if metric == "quality_score" else "gt",
+                "warning_threshold": threshold,
+                "for_evaluations": 3,
+                "min_samples": 10,
+            }
+            if i % 4 == 1:
+                data["feature"] = FEATURES[i % 5]
+            rules.append(AlertRule(**rule_clean(data)))
+        AlertRule.objects.bulk_create(rules)
 
 
 def cycle(tenants: list[Tenant], now: datetime) -> float:
@@ -193,14 +197,19 @@ def main() -> None:
     cold = cycle(tenants, next_now())
     warm = [cycle(tenants, next_now()) for _ in range(3)]
     total_rules = args.tenants * 100
-    rows.append((f"{args.tenants} tenants x 100 rules, first cycle (cold caches)", f"{cold:.1f} s"))
+    rows.append(
+        (f"{args.tenants} tenants x 100 rules, first cycle (empty caches)", f"{cold:.1f} s")
+    )
     rows.append(
         (
             f"{args.tenants} tenants x 100 rules, steady state (median of 3)",
             f"{sorted(warm)[1]:.1f} s ({sorted(warm)[1] / total_rules * 1000:.2f} ms/rule)",
         )
     )
-    print(rows[-2:], flush=True)
+    minute[0] = minute[0].replace(minute=0) + timedelta(hours=1)  # the hour turns
+    turn = cycle(tenants, next_now())
+    rows.append((f"{args.tenants} tenants x 100 rules, first cycle of a new hour", f"{turn:.1f} s"))
+    print(rows[-3:], flush=True)
     for rules in (10, 50):
         enable_first(tenants, rules)
         cycle(tenants, next_now())
@@ -233,7 +242,9 @@ def main() -> None:
             "One cycle = every tenant evaluated in turn by one process (production runs one task",
             "per tenant across the alerts workers). Each tenant: 3 h of traffic (1,800 calls),",
             "100 rules (7 defaults + 93 over every plain metric, windows 5 min - 24 h, splits by",
-            "feature/model/provider). Goal: 100 x 100 under 20 s.",
+            "feature/model/provider). Goal: 100 x 100 under 20 s. Complete hours are cached",
+            "per hour (in-process and Redis), so only a restart with an empty Redis pays the",
+            "first-cycle cost; when the hour turns only the new hour is read.",
             "",
             "| measure | result |",
             "|---|---|",

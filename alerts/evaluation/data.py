@@ -18,7 +18,7 @@ from typing import Any
 
 from django.db import connection
 
-from alerts.cache import cache_key, cached
+from alerts.cache import cache_key, cached_many, cached_store
 from alerts.evaluation.aggregates import Agg, agg_from_row, scalars
 from alerts.rules.models import SCOPE_DIMENSIONS
 from metrics import histogram
@@ -172,22 +172,46 @@ def tenant_data_load(
 
 
 def rollup_window(sel: Selection, *, start: datetime, end: datetime) -> dict[str, Agg]:
-    """Sums per split key over the whole hours in [ceil_hour(start), end), cached briefly."""
+    """Sums per split key over the whole hours in [ceil_hour(start), end).
+
+    Each complete hour's sums are cached on their own (in-process, then Redis,
+    for ROLLUP_CACHE_S), so when the hour turns only the newly complete hour is
+    read, in one query with any other missing hours, instead of the whole window.
+    """
     first = ceil_hour(start)
     if first >= end:
         return {}
-    key = cache_key("rollup", sel.split_by, sel.scope, sel.histograms, first, end)
-    return cached(
-        key,
-        ROLLUP_CACHE_S,
-        lambda: rollup_sums(
+    hours = []
+    moment = first
+    while moment < end:
+        hours.append(moment)
+        moment += HOUR
+    keys = {h: cache_key("rollup-hour", sel.split_by, sel.scope, sel.histograms, h) for h in hours}
+    found = cached_many(list(keys.values()))
+    missing = [h for h in hours if keys[h] not in found]
+    if missing:
+        rows = rollup_sums(
             scope=dict(sel.scope),
             split_by=sel.split_by,
-            start=first,
-            end=end,
+            start=missing[0],
+            end=missing[-1] + HOUR,
             histograms=sel.histograms,
-        ),
-    )
+            by_hour=True,
+        )
+        per_hour: dict[datetime, dict[str, Agg]] = {h: {} for h in missing}
+        for label, agg in rows.items():
+            hour_iso, split_key = label.split("|", 1)
+            hour = datetime.fromisoformat(hour_iso)
+            if hour in per_hour:
+                per_hour[hour][split_key] = agg
+        fresh = {keys[h]: per_hour[h] for h in missing}
+        cached_store(fresh, ROLLUP_CACHE_S)
+        found.update(fresh)
+    out: dict[str, Agg] = {}
+    for hour in hours:
+        for split_key, agg in found[keys[hour]].items():
+            out.setdefault(split_key, Agg()).add(agg)
+    return out
 
 
 def rollup_sums(
