@@ -22,7 +22,7 @@ from billing.statements.compute import (
     month_to_date,
 )
 from billing.statements.selectors import statement_breakdown, statement_get, statements_of
-from billing.stripe.models import BillingAccount
+from billing.stripe.models import BillingAccount, SlaCredit
 from billing.views.common import export_response
 from core.exceptions import ApplicationError
 from core.roles import tenant_page
@@ -79,6 +79,7 @@ def billing_home(request: HttpRequest) -> HttpResponse:
         "statements": statements_of(tenant=tenant)[:36],
         "card": rate_card_in_force(tenant=tenant, day=now.date()),
         "account": BillingAccount.objects.filter(tenant=tenant).first(),
+        "credits": SlaCredit.objects.filter(tenant=tenant).order_by("-month")[:24],
         "month": f"{now:%Y-%m}",
         "last_month": f"{now.date().replace(day=1) - timedelta(days=1):%Y-%m}",
         "formats": list(FORMATS),

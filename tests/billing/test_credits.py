@@ -68,7 +68,18 @@ def test_credit_reaches_stripe_once_also_when_retried(
         assert sla_credits_create(breaches=[_breach("alpha", "25")]) == []
     sla_credit_send(credit_id=credit.pk, client=stripe_client())
     assert len(fake_stripe.posts(PATH)) == 2 and len(fake_stripe.balance_transactions) == 1
-    assert AuditEntry.objects.filter(chain="alpha", action="billing.sla_credit_sent").count() == 1
+    sent = AuditEntry.objects.filter(action="billing.sla_credit_sent", object_id=str(credit.pk))
+    assert sent.count() == 1
+
+
+def test_tenant_admin_sees_own_credits_only(tenant, other_tenant, member_factory, tenant_client):
+    month_of_events(tenant, year=2026, month=10, count=10, seed=22)
+    statement_close(tenant=tenant, month=date(2026, 10, 1), now=NOW)
+    sla_credits_create(breaches=[_breach("alpha")])
+    html = tenant_client(tenant, member_factory(tenant, "admin")).get("/billing/").content.decode()
+    assert "SLA credits" in html and "missed Availability 99.9%" in html
+    other = tenant_client(other_tenant, member_factory(other_tenant, "admin")).get("/billing/")
+    assert "missed Availability" not in other.content.decode()
 
 
 def test_credit_schedule_and_report_adapter():

@@ -65,7 +65,9 @@ def test_payment_failed_flags_then_paid_clears_and_duplicates_are_ignored(public
     assert account.tenant.status == "active"  # flagged to ops, never suspended
     assert (
         AuditEntry.objects.filter(
-            chain="alpha", action="billing.stripe_invoice_payment_failed"
+            chain="alpha",
+            action="billing.stripe_invoice_payment_failed",
+            object_id=str(account.pk),
         ).count()
         == 1
     )
@@ -75,7 +77,9 @@ def test_payment_failed_flags_then_paid_clears_and_duplicates_are_ignored(public
     assert StripeWebhookEvent.objects.filter(event_id="evt_fail_1").count() == 1
     assert (
         AuditEntry.objects.filter(
-            chain="alpha", action="billing.stripe_invoice_payment_failed"
+            chain="alpha",
+            action="billing.stripe_invoice_payment_failed",
+            object_id=str(account.pk),
         ).count()
         == 1
     )
