@@ -18,8 +18,10 @@ import os
 import resource
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any, TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings")
@@ -45,11 +47,14 @@ MONTH = date(2026, 10, 1)
 END = date(2026, 11, 1)
 
 
+T = TypeVar("T")
+
+
 class Rollback(Exception):
     pass
 
 
-def timed(label: str, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+def timed(label: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     began = time.perf_counter()
     result = fn(*args, **kwargs)
     print(f"{label:<52} {time.perf_counter() - began:8.2f} s")
@@ -66,6 +71,7 @@ def main() -> None:
     parser.add_argument("--tenant", default="alpha")
     args = parser.parse_args()
     tenant = Tenant.objects.get(schema_name=args.tenant)
+    period: dict[str, Any] = {"tenant": tenant, "start": MONTH, "end": END}
     try:
         with transaction.atomic(), acting_as("benchmark"):
             n = timed(
@@ -77,7 +83,8 @@ def main() -> None:
                 now=day_start(END) - timedelta(hours=1),
             )
             with tenant_context(tenant):
-                timed("build hourly rollups", dirty_hours_process, max_hours=100_000, time_budget_s=3600)
+                timed("build hourly rollups", dirty_hours_process, max_hours=100_000,
+                      time_budget_s=3600)  # fmt: skip
             rate_card_create(
                 tenant=tenant,
                 effective_from=date(2000, 1, 1),
@@ -85,27 +92,40 @@ def main() -> None:
                 prices={"*": {"input": "0.5", "output": "1.5"}},
                 minimum_usd="100",
             )
-            cb = timed("chargeback of the month from raw events", chargeback_compute, tenant=tenant, start=MONTH, end=END)
-            timed("chargeback of the month from rollups", chargeback_compute, tenant=tenant, start=MONTH, end=END, source="rollups")
-            statement = timed("statement_close (raw events, lines, audit)", statement_close, tenant=tenant, month=MONTH, now=datetime(2026, 11, 2, tzinfo=UTC))
-            timed("hourly meter amounts for the month", hourly_micros, tenant=tenant, start=day_start(MONTH), end=day_start(END))
-            print(f"  {n:,} events inserted, {cb.requests:,} in the month, {len(cb.lines)} statement lines, total {statement.total_charge}")
+            cb = timed("chargeback of the month from raw events", chargeback_compute, **period)
+            timed("chargeback of the month from rollups", chargeback_compute, **period,
+                  source="rollups")  # fmt: skip
+            statement = timed(
+                "statement_close (raw events, lines, audit)",
+                statement_close,
+                tenant=tenant,
+                month=MONTH,
+                now=datetime(2026, 11, 2, tzinfo=UTC),
+            )
+            timed("hourly meter amounts for the month", hourly_micros, tenant=tenant,
+                  start=day_start(MONTH), end=day_start(END))  # fmt: skip
+            print(f"  {n:,} events inserted, {cb.requests:,} in the month, "
+                  f"{len(cb.lines)} statement lines, total {statement.total_charge}")  # fmt: skip
 
             export = statement_export(statement=statement, fmt="csv")
             size = timed("statement CSV export", lambda: sum(len(c) for c in export.chunks or []))
             print(f"  {size:,} bytes")
             before = peak_mb()
-            export = cost_lines_export(tenant=tenant, start=MONTH, end=END, fmt="csv")
+            export = cost_lines_export(fmt="csv", **period)
             began = time.perf_counter()
             size = sum(len(c) for c in export.chunks or [])
             spent = time.perf_counter() - began
-            print(f"{'raw cost lines CSV (streamed)':<52} {spent:8.2f} s  {cb.requests / spent:,.0f} rows/s, {size / 1e6:,.1f} MB, peak RSS {before:.0f} -> {peak_mb():.0f} MB")
+            print(f"{'raw cost lines CSV (streamed)':<52} {spent:8.2f} s  "
+                  f"{cb.requests / spent:,.0f} rows/s, {size / 1e6:,.1f} MB, "
+                  f"peak RSS {before:.0f} -> {peak_mb():.0f} MB")  # fmt: skip
             began = time.perf_counter()
-            export = cost_lines_export(tenant=tenant, start=MONTH, end=END, fmt="xlsx")
+            export = cost_lines_export(fmt="xlsx", **period)
             spent = time.perf_counter() - began
-            assert export.handle is not None
-            export.handle.seek(0, 2)
-            print(f"{'raw cost lines XLSX (write-only)':<52} {spent:8.2f} s  {cb.requests / spent:,.0f} rows/s, {export.handle.tell() / 1e6:,.1f} MB, peak RSS {peak_mb():.0f} MB")
+            if export.handle is not None:
+                export.handle.seek(0, 2)
+                print(f"{'raw cost lines XLSX (write-only)':<52} {spent:8.2f} s  "
+                      f"{cb.requests / spent:,.0f} rows/s, {export.handle.tell() / 1e6:,.1f} MB, "
+                      f"peak RSS {peak_mb():.0f} MB")  # fmt: skip
             raise Rollback
     except Rollback:
         print("rolled back")
