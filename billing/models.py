@@ -8,6 +8,7 @@ from billing.stripe.models import (
     MeterReconciliation,
     SendStatus,
     SlaCredit,
+    StatementAdjustment,
     StripeWebhookEvent,
     SubscriptionStatus,
 )
@@ -21,6 +22,7 @@ __all__ = [
     "SendStatus",
     "SlaCredit",
     "Statement",
+    "StatementAdjustment",
     "StatementLine",
     "StripeWebhookEvent",
     "SubscriptionStatus",

@@ -13,9 +13,10 @@ from stripe import StripeError
 from billing.credits.services import month_before, sla_credit_send, sla_credits_create
 from billing.credits.sla import sla_breaches
 from billing.statements.services import statement_close
+from billing.stripe.adjustments import statement_adjustment_create, statement_adjustment_send
 from billing.stripe.client import stripe_client
 from billing.stripe.meters import meter_events_prepare, meter_events_send, meter_reconcile
-from billing.stripe.models import BillingAccount, SendStatus, SlaCredit
+from billing.stripe.models import BillingAccount, SendStatus, SlaCredit, StatementAdjustment
 from core.request_context import acting_as
 from tenants.selectors import tenants_active
 
@@ -39,7 +40,9 @@ def close_month(tenant_id: int, month: str) -> int:
 
     tenant = Tenant.objects.get(pk=tenant_id)
     with acting_as("billing.close_month"):
-        return statement_close(tenant=tenant, month=date.fromisoformat(f"{month}-01")).pk
+        statement = statement_close(tenant=tenant, month=date.fromisoformat(f"{month}-01"))
+        statement_adjustment_create(statement=statement)  # allowance/minimum to Stripe
+    return statement.pk
 
 
 @shared_task(name="billing.send_meter_events", bind=True, time_limit=900, soft_time_limit=840)
@@ -75,6 +78,21 @@ def send_sla_credit(self: Any, credit_id: int) -> str:
         raise self.retry(exc=exc, **RETRY) from exc
 
 
+@shared_task(
+    name="billing.send_statement_adjustment", bind=True, time_limit=120, soft_time_limit=100
+)
+def send_statement_adjustment(self: Any, adjustment_id: int) -> str:
+    if not settings.STRIPE_API_KEY:
+        return "pending"
+    try:
+        with acting_as("billing.send_statement_adjustment"):
+            return statement_adjustment_send(
+                adjustment_id=adjustment_id, client=stripe_client()
+            ).status
+    except StripeError as exc:
+        raise self.retry(exc=exc, **RETRY) from exc
+
+
 @shared_task(name="billing.daily", time_limit=3600, soft_time_limit=3500)
 def daily() -> dict[str, int]:
     """Queue last month's close per tenant, reconcile yesterday's meters, create SLA
@@ -95,4 +113,8 @@ def daily() -> dict[str, int]:
         "pk", flat=True
     ):
         send_sla_credit.delay(credit_id)
+    for adjustment_id in StatementAdjustment.objects.filter(status=SendStatus.PENDING).values_list(
+        "pk", flat=True
+    ):
+        send_statement_adjustment.delay(adjustment_id)
     return {"closed": closed, "reconciled": reconciled, "credits": credits}

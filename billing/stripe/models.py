@@ -132,3 +132,27 @@ class StripeWebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_id} {self.type}"
+
+
+class StatementAdjustment(models.Model):
+    """A closed month's allowance credit and minimum top-up, as one Stripe invoice item.
+
+    Meters bill the usage charge; this brings the Stripe invoice to the statement's
+    total. Sent once (fixed idempotency key per statement) to the next invoice.
+    """
+
+    statement = models.OneToOneField(
+        "billing.Statement", on_delete=models.PROTECT, related_name="stripe_adjustment"
+    )
+    amount = models.DecimalField(max_digits=14, decimal_places=2)  # negative = credit
+    description = models.CharField(max_length=500)
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    status = models.CharField(max_length=8, choices=SendStatus.choices, default=SendStatus.PENDING)
+    stripe_object_id = models.CharField(max_length=64, blank=True, default="")
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.statement_id}: {self.amount}"

@@ -37,6 +37,7 @@ class FakeStripe:
     requests: list[Recorded] = field(default_factory=list)
     meter_events: dict[str, dict[str, str]] = field(default_factory=dict)  # identifier -> params
     balance_transactions: list[dict[str, str]] = field(default_factory=list)
+    invoice_items: list[dict[str, str]] = field(default_factory=list)
     _idempotent: dict[str, tuple[dict[str, str], int, dict]] = field(default_factory=dict)
     _lose: set[str] = field(default_factory=set)
     _fail: set[str] = field(default_factory=set)
@@ -136,6 +137,17 @@ class FakeStripe:
                 "customer": customer,
                 "description": params.get("description"),
                 "type": "adjustment",
+                "livemode": False,
+            }
+        if method == "POST" and path == "/v1/invoiceitems":
+            self.invoice_items.append(params)
+            return 200, {
+                "id": f"ii_{next(self._ids)}",
+                "object": "invoiceitem",
+                "amount": int(params.get("amount", "0")),
+                "currency": params.get("currency"),
+                "customer": params.get("customer"),
+                "description": params.get("description"),
                 "livemode": False,
             }
         return 404, _error("invalid_request_error", f"Unrecognized request URL ({method}: {path}).")

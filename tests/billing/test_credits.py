@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 from billing.credits.services import sla_credit_send, sla_credits_create
 from billing.credits.sla import SlaBreach, breaches_from_report, credit_percent_for
-from billing.models import SendStatus, SlaCredit
+from billing.models import SendStatus, SlaCredit, Statement
 from billing.ratecards.services import rate_card_create
 from billing.statements.services import statement_close
 from billing.stripe.client import stripe_client
@@ -152,3 +152,43 @@ def test_real_sla_report_breach_becomes_one_credit(
     assert [t["amount"] for t in fake_stripe.balance_transactions] == [
         str(-int(credit.amount * 100))
     ]
+
+
+def test_month_adjustment_reaches_stripe_once_as_an_invoice_item(
+    tenant, fake_stripe, celery_eager, django_capture_on_commit_callbacks
+):
+    """Meters bill the usage; the allowance and minimum follow as one invoice item."""
+    from billing.models import StatementAdjustment
+    from billing.tasks import close_month
+
+    month_of_events(tenant, year=2026, month=10, count=40, seed=23)
+    rate_card_create(
+        tenant=tenant,
+        effective_from=date(2026, 1, 1),
+        mode="pass_through",
+        included_usd="0.50",
+        minimum_usd="75",
+    )
+    billing_account_update(tenant=tenant, data={"stripe_customer_id": "cus_adjalpha"})
+    fake_stripe.lose_answer_once("/v1/invoiceitems")
+    with django_capture_on_commit_callbacks(execute=True):
+        statement_id = close_month.delay(tenant.pk, "2026-10").get()
+    statement = Statement.objects.get(pk=statement_id)
+    adjustment = StatementAdjustment.objects.get(statement=statement)
+    expected = (statement.minimum_topup - statement.allowance_credit).quantize(Decimal("0.01"))
+    assert adjustment.amount == expected and adjustment.status == SendStatus.SENT
+    # Meter usage + adjustment = what the statement bills.
+    assert abs(statement.usage_charge + adjustment.amount - statement.total_charge) <= Decimal(
+        "0.01"
+    )
+    assert fake_stripe.invoice_items == [fake_stripe.invoice_items[0]]
+    item = fake_stripe.invoice_items[0]
+    assert item["customer"] == "cus_adjalpha" and item["amount"] == str(int(expected * 100))
+    assert "monthly minimum" in item["description"] and item["metadata[vigil_period]"] == "2026-10"
+    posts = fake_stripe.posts("/v1/invoiceitems")
+    assert [p.status for p in posts] == [500, 200]
+    assert {p.headers["idempotency-key"] for p in posts} == {"vigil-adjustment-alpha-2026-10"}
+    # Closing again neither creates nor sends anything.
+    with django_capture_on_commit_callbacks(execute=True):
+        close_month.delay(tenant.pk, "2026-10")
+    assert len(fake_stripe.posts("/v1/invoiceitems")) == 2

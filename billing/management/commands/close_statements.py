@@ -9,6 +9,7 @@ from django.http import Http404
 from billing.credits.services import month_before
 from billing.forms import parse_month
 from billing.statements.services import statement_close
+from billing.stripe.adjustments import statement_adjustment_create
 from core.exceptions import ApplicationError
 from core.request_context import acting_as
 from tenants.selectors import tenant_get_by_slug, tenants_active
@@ -42,6 +43,7 @@ class Command(BaseCommand):
             try:
                 with acting_as("manage.py close_statements"):
                     statement = statement_close(tenant=tenant, month=month)
+                    statement_adjustment_create(statement=statement)
             except ApplicationError as exc:
                 detail = "; ".join(f"{k}: {v}" for k, v in exc.details.items())
                 raise CommandError(f"{exc.message} {detail}".strip()) from exc
