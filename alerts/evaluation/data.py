@@ -89,6 +89,40 @@ class TenantData:
         default_factory=dict
     )
 
+    # Hourly rollups read for this cycle, per histogram kinds: hour -> dimension values -> sums.
+    # One query serves every rule whose cached hours are missing (e.g. when the hour turns).
+    _cubes: dict[tuple[str, ...], dict[datetime, dict[tuple[str, ...], Agg]]] = field(
+        default_factory=dict
+    )
+
+    def covers(self, sel: Selection) -> bool:
+        names = {name for name, _ in sel.scope} | ({sel.split_by} if sel.split_by else set())
+        return names <= set(self.dims)
+
+    def rollup_hours(self, hours: list[datetime], sel: Selection) -> dict[datetime, dict[str, Agg]]:
+        cube = self._cubes.setdefault(sel.histograms, {})
+        need = [h for h in hours if h not in cube]
+        if need:
+            fetched = rollup_cube(
+                dims=self.dims, start=need[0], end=need[-1] + HOUR, histograms=sel.histograms
+            )
+            moment = need[0]
+            while moment <= need[-1]:
+                cube[moment] = fetched.get(moment, {})
+                moment += HOUR
+        split_pos = self.dims.index(sel.split_by) if sel.split_by else -1
+        scope_pos = [(self.dims.index(name), value) for name, value in sel.scope]
+        out: dict[datetime, dict[str, Agg]] = {}
+        for hour in hours:
+            per_key: dict[str, Agg] = {}
+            for values, agg in cube[hour].items():
+                if any(values[pos] != value for pos, value in scope_pos):
+                    continue
+                key = values[split_pos] if split_pos >= 0 else ""
+                per_key.setdefault(key, Agg()).add(agg)
+            out[hour] = per_key
+        return out
+
     def _index(self) -> None:
         rows: dict[tuple[str, ...], list[tuple[datetime, Agg]]] = {}
         for (minute, values), agg in self.minutes.items():
@@ -105,7 +139,8 @@ class TenantData:
         out: dict[str, Agg] = {}
         end = end or self.now
         if sel.start < self.raw_start:
-            for key, agg in rollup_window(sel, start=sel.start, end=self.raw_start).items():
+            rolled = rollup_window(sel, start=sel.start, end=self.raw_start, data=self)
+            for key, agg in rolled.items():
                 out.setdefault(key, Agg()).add(agg)
         if not self._series and self.minutes:
             self._index()
@@ -171,7 +206,9 @@ def tenant_data_load(
     return data
 
 
-def rollup_window(sel: Selection, *, start: datetime, end: datetime) -> dict[str, Agg]:
+def rollup_window(
+    sel: Selection, *, start: datetime, end: datetime, data: TenantData | None = None
+) -> dict[str, Agg]:
     """Sums per split key over the whole hours in [ceil_hour(start), end).
 
     Each complete hour's sums are cached on their own (in-process, then Redis,
@@ -189,7 +226,11 @@ def rollup_window(sel: Selection, *, start: datetime, end: datetime) -> dict[str
     keys = {h: cache_key("rollup-hour", sel.split_by, sel.scope, sel.histograms, h) for h in hours}
     found = cached_many(list(keys.values()))
     missing = [h for h in hours if keys[h] not in found]
-    if missing:
+    if missing and data is not None and data.covers(sel):
+        fresh = {keys[h]: split_aggs for h, split_aggs in data.rollup_hours(missing, sel).items()}
+        cached_store(fresh, ROLLUP_CACHE_S)
+        found.update(fresh)
+    elif missing:
         rows = rollup_sums(
             scope=dict(sel.scope),
             split_by=sel.split_by,
@@ -260,6 +301,40 @@ def rollup_sums(
             )
             for row in cursor.fetchall():
                 agg = out.setdefault(label(row), Agg())
+                hist = agg.latency if kind == "latency" else agg.ttft
+                hist[int(row[-2])] = hist.get(int(row[-2]), 0) + int(row[-1])
+    return out
+
+
+def rollup_cube(
+    *, dims: tuple[str, ...], start: datetime, end: datetime, histograms: Sequence[str] = ()
+) -> dict[datetime, dict[tuple[str, ...], Agg]]:
+    """Hourly rollups in [start, end) grouped by hour and `dims` (one query, plus one per
+    histogram kind)."""
+    if any(d not in SCOPE_DIMENSIONS for d in dims):
+        raise ValueError(dims)
+    cols = "".join(f", {d}" for d in dims)
+    group = ", ".join(str(i) for i in range(1, len(dims) + 2))
+    n = len(dims)
+    out: dict[datetime, dict[tuple[str, ...], Agg]] = {}
+    params = [start, end]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT hour{cols}, {_ROLLUP_SUMS} FROM metrics_hourlyrollup "  # noqa: S608
+            f"WHERE hour >= %s AND hour < %s GROUP BY {group}",
+            params,
+        )
+        for row in cursor.fetchall():
+            out.setdefault(row[0], {})[tuple(row[1 : n + 1])] = agg_from_row(tuple(row[n + 1 :]))
+        for kind in histograms:
+            cursor.execute(
+                f"SELECT hour{cols}, u.b, sum(u.c) FROM metrics_hourlyrollup r, "  # noqa: S608
+                f"unnest(r.{kind}_buckets, r.{kind}_counts) AS u(b, c) "
+                f"WHERE hour >= %s AND hour < %s GROUP BY {group}, u.b",
+                params,
+            )
+            for row in cursor.fetchall():
+                agg = out.setdefault(row[0], {}).setdefault(tuple(row[1 : n + 1]), Agg())
                 hist = agg.latency if kind == "latency" else agg.ttft
                 hist[int(row[-2])] = hist.get(int(row[-2]), 0) + int(row[-1])
     return out
