@@ -90,6 +90,10 @@ ROOT_URLCONF = "core.urls_tenant"
 PUBLIC_SCHEMA_URLCONF = "core.urls_public"
 # VigilSchemaRouter refines TenantSyncRouter; django-tenants insists on seeing its own listed.
 DATABASE_ROUTERS = ["core.db_router.VigilSchemaRouter", "django_tenants.routers.TenantSyncRouter"]
+# Issue `SET search_path` once per schema switch instead of before every cursor (about
+# half of an ingest request's statements). django-tenants >= 4 forgets the cached path
+# on rollback and savepoint rollback, where PostgreSQL reverts the SET.
+TENANT_LIMIT_SET_CALLS = True
 
 MIDDLEWARE = [
     "core.middleware.RequestContextMiddleware",
