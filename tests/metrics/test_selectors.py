@@ -273,7 +273,7 @@ def test_custom_range_is_whole_days() -> None:
 
 def test_every_rollup_tier_agrees_with_raw_events(tenant: Tenant, dataset: list[Event]) -> None:
     """Customer filters read the by_customer projection, endpoint+customer the hourly rows."""
-    cases = [
+    cases: list[dict[str, str | None]] = [
         {"customer": "c2"},  # by_customer projection
         {"customer": "c2", "feature": "chat"},  # by_customer projection
         {"customer": "c2", "endpoint": "/v1/chat"},  # no projection keeps both: hourly rows
