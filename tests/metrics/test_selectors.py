@@ -273,7 +273,7 @@ def test_custom_range_is_whole_days() -> None:
 
 def test_every_rollup_tier_agrees_with_raw_events(tenant: Tenant, dataset: list[Event]) -> None:
     """Customer filters read the by_customer projection, endpoint+customer the hourly rows."""
-    cases: list[dict[str, str | None]] = [
+    cases: list[dict[str, str]] = [
         {"customer": "c2"},  # by_customer projection
         {"customer": "c2", "feature": "chat"},  # by_customer projection
         {"customer": "c2", "endpoint": "/v1/chat"},  # no projection keeps both: hourly rows
@@ -281,7 +281,7 @@ def test_every_rollup_tier_agrees_with_raw_events(tenant: Tenant, dataset: list[
     ]
     for dims in cases:
         for range_name in ("24h", "7d", "30d"):
-            f = s.metrics_filter_for(range_name=range_name, **dims)
+            f = s.metrics_filter_from_params({"range": range_name, **dims})
             raw = _in(f, dataset)
             with in_tenant(tenant):
                 ov = s.overview(f)
