@@ -105,19 +105,11 @@ class DirtyHour(models.Model):
 
 
 # Derived tables (rollups, daily usage, tail thresholds) live in their own module.
-from metrics.rollups.models import (  # noqa: E402, F401
-    CoarseRollup,
-    DailyUsage,
-    EndpointThreshold,
-    HourlyRollup,
-    ViolationRollup,
-)
+# Per-tenant price overrides and ingestion settings.
+from metrics.ingest.models import IngestSettings  # noqa: E402, F401
 
 # Trace context around LLM calls (non-LLM OpenTelemetry spans).
 from metrics.otel.models import ClientScore, TraceSpan  # noqa: E402, F401
-
-# Per-tenant price overrides and ingestion settings.
-from metrics.ingest.models import IngestSettings  # noqa: E402, F401
 from metrics.pricing.models import PriceOverride  # noqa: E402, F401
 
 # Quality: sampling policies, judges, rubrics, grades, calibration, deployments, findings.
@@ -129,4 +121,11 @@ from metrics.quality.models import (  # noqa: E402, F401
     QualityFinding,
     Rubric,
     SamplingPolicy,
+)
+from metrics.rollups.models import (  # noqa: E402, F401
+    CoarseRollup,
+    DailyUsage,
+    EndpointThreshold,
+    HourlyRollup,
+    ViolationRollup,
 )

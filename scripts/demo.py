@@ -178,6 +178,7 @@ def main() -> None:
     ensure_database(database_url)
     say("Migrating the public schema and every tenant schema ...")
     manage("migrate_schemas", "--executor", "standard", "-v", "0")
+    manage("create_signing_key", "--if-missing")
     say("Seeding demo tenants, users and traffic ...")
     manage("seed_demo", "--quiet-logins")
 

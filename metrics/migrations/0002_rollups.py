@@ -5,104 +5,165 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('metrics', '0001_initial'),
+        ("metrics", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='EndpointThreshold',
+            name="EndpointThreshold",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('endpoint', models.CharField(max_length=256, unique=True)),
-                ('threshold_ms', models.FloatField()),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("endpoint", models.CharField(max_length=256, unique=True)),
+                ("threshold_ms", models.FloatField()),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
         ),
         migrations.CreateModel(
-            name='DailyUsage',
+            name="DailyUsage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('tenant_slug', models.CharField(max_length=63)),
-                ('day', models.DateField()),
-                ('feature', models.CharField(max_length=128)),
-                ('model', models.CharField(max_length=128)),
-                ('requests', models.BigIntegerField(default=0)),
-                ('input_tokens', models.BigIntegerField(default=0)),
-                ('output_tokens', models.BigIntegerField(default=0)),
-                ('cached_input_tokens', models.BigIntegerField(default=0)),
-                ('cost_usd', models.DecimalField(decimal_places=10, default=0, max_digits=20)),
-                ('error_count', models.BigIntegerField(default=0)),
-                ('violation_count', models.BigIntegerField(default=0)),
-                ('quality_sum', models.FloatField(default=0)),
-                ('quality_count', models.BigIntegerField(default=0)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("tenant_slug", models.CharField(max_length=63)),
+                ("day", models.DateField()),
+                ("feature", models.CharField(max_length=128)),
+                ("model", models.CharField(max_length=128)),
+                ("requests", models.BigIntegerField(default=0)),
+                ("input_tokens", models.BigIntegerField(default=0)),
+                ("output_tokens", models.BigIntegerField(default=0)),
+                ("cached_input_tokens", models.BigIntegerField(default=0)),
+                ("cost_usd", models.DecimalField(decimal_places=10, default=0, max_digits=20)),
+                ("error_count", models.BigIntegerField(default=0)),
+                ("violation_count", models.BigIntegerField(default=0)),
+                ("quality_sum", models.FloatField(default=0)),
+                ("quality_count", models.BigIntegerField(default=0)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'indexes': [models.Index(fields=['day', 'tenant_slug'], name='dailyusage_day_tenant')],
-                'constraints': [models.UniqueConstraint(fields=('tenant_slug', 'day', 'feature', 'model'), name='dailyusage_unique_key')],
+                "indexes": [
+                    models.Index(fields=["day", "tenant_slug"], name="dailyusage_day_tenant")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("tenant_slug", "day", "feature", "model"),
+                        name="dailyusage_unique_key",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='HourlyRollup',
+            name="HourlyRollup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('hour', models.DateTimeField()),
-                ('feature', models.CharField(max_length=128)),
-                ('endpoint', models.CharField(blank=True, default='', max_length=256)),
-                ('model', models.CharField(max_length=128)),
-                ('provider', models.CharField(blank=True, default='', max_length=64)),
-                ('query_type', models.CharField(blank=True, default='', max_length=128)),
-                ('customer', models.CharField(blank=True, default='', max_length=128)),
-                ('content_category', models.CharField(blank=True, default='', max_length=128)),
-                ('environment', models.CharField(blank=True, default='', max_length=64)),
-                ('requests', models.BigIntegerField(default=0)),
-                ('input_tokens', models.BigIntegerField(default=0)),
-                ('output_tokens', models.BigIntegerField(default=0)),
-                ('cached_input_tokens', models.BigIntegerField(default=0)),
-                ('cost_usd', models.DecimalField(decimal_places=10, default=0, max_digits=20)),
-                ('ok_count', models.BigIntegerField(default=0)),
-                ('error_count', models.BigIntegerField(default=0)),
-                ('timeout_count', models.BigIntegerField(default=0)),
-                ('rate_limited_count', models.BigIntegerField(default=0)),
-                ('cancelled_count', models.BigIntegerField(default=0)),
-                ('fallback_count', models.BigIntegerField(default=0)),
-                ('retry_count', models.BigIntegerField(default=0)),
-                ('refusal_count', models.BigIntegerField(default=0)),
-                ('violation_count', models.BigIntegerField(default=0)),
-                ('violating_requests', models.BigIntegerField(default=0)),
-                ('tail_count', models.BigIntegerField(default=0)),
-                ('quality_sum', models.FloatField(default=0)),
-                ('quality_count', models.BigIntegerField(default=0)),
-                ('latency_sum_ms', models.FloatField(default=0)),
-                ('latency_count', models.BigIntegerField(default=0)),
-                ('latency_buckets', django.contrib.postgres.fields.ArrayField(base_field=models.IntegerField(), blank=True, default=list, size=None)),
-                ('latency_counts', django.contrib.postgres.fields.ArrayField(base_field=models.IntegerField(), blank=True, default=list, size=None)),
-                ('ttft_buckets', django.contrib.postgres.fields.ArrayField(base_field=models.IntegerField(), blank=True, default=list, size=None)),
-                ('ttft_counts', django.contrib.postgres.fields.ArrayField(base_field=models.IntegerField(), blank=True, default=list, size=None)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("hour", models.DateTimeField()),
+                ("feature", models.CharField(max_length=128)),
+                ("endpoint", models.CharField(blank=True, default="", max_length=256)),
+                ("model", models.CharField(max_length=128)),
+                ("provider", models.CharField(blank=True, default="", max_length=64)),
+                ("query_type", models.CharField(blank=True, default="", max_length=128)),
+                ("customer", models.CharField(blank=True, default="", max_length=128)),
+                ("content_category", models.CharField(blank=True, default="", max_length=128)),
+                ("environment", models.CharField(blank=True, default="", max_length=64)),
+                ("requests", models.BigIntegerField(default=0)),
+                ("input_tokens", models.BigIntegerField(default=0)),
+                ("output_tokens", models.BigIntegerField(default=0)),
+                ("cached_input_tokens", models.BigIntegerField(default=0)),
+                ("cost_usd", models.DecimalField(decimal_places=10, default=0, max_digits=20)),
+                ("ok_count", models.BigIntegerField(default=0)),
+                ("error_count", models.BigIntegerField(default=0)),
+                ("timeout_count", models.BigIntegerField(default=0)),
+                ("rate_limited_count", models.BigIntegerField(default=0)),
+                ("cancelled_count", models.BigIntegerField(default=0)),
+                ("fallback_count", models.BigIntegerField(default=0)),
+                ("retry_count", models.BigIntegerField(default=0)),
+                ("refusal_count", models.BigIntegerField(default=0)),
+                ("violation_count", models.BigIntegerField(default=0)),
+                ("violating_requests", models.BigIntegerField(default=0)),
+                ("tail_count", models.BigIntegerField(default=0)),
+                ("quality_sum", models.FloatField(default=0)),
+                ("quality_count", models.BigIntegerField(default=0)),
+                ("latency_sum_ms", models.FloatField(default=0)),
+                ("latency_count", models.BigIntegerField(default=0)),
+                (
+                    "latency_buckets",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.IntegerField(), blank=True, default=list, size=None
+                    ),
+                ),
+                (
+                    "latency_counts",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.IntegerField(), blank=True, default=list, size=None
+                    ),
+                ),
+                (
+                    "ttft_buckets",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.IntegerField(), blank=True, default=list, size=None
+                    ),
+                ),
+                (
+                    "ttft_counts",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.IntegerField(), blank=True, default=list, size=None
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['hour'], name='hourlyrollup_hour')],
-                'constraints': [models.UniqueConstraint(fields=('hour', 'feature', 'endpoint', 'model', 'provider', 'query_type', 'customer', 'content_category', 'environment'), name='hourlyrollup_unique_key')],
+                "indexes": [models.Index(fields=["hour"], name="hourlyrollup_hour")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=(
+                            "hour",
+                            "feature",
+                            "endpoint",
+                            "model",
+                            "provider",
+                            "query_type",
+                            "customer",
+                            "content_category",
+                            "environment",
+                        ),
+                        name="hourlyrollup_unique_key",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ViolationRollup',
+            name="ViolationRollup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('hour', models.DateTimeField()),
-                ('feature', models.CharField(max_length=128)),
-                ('model', models.CharField(max_length=128)),
-                ('customer', models.CharField(blank=True, default='', max_length=128)),
-                ('environment', models.CharField(blank=True, default='', max_length=64)),
-                ('policy', models.CharField(max_length=128)),
-                ('severity', models.CharField(blank=True, default='', max_length=32)),
-                ('action', models.CharField(blank=True, default='', max_length=32)),
-                ('count', models.BigIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("hour", models.DateTimeField()),
+                ("feature", models.CharField(max_length=128)),
+                ("model", models.CharField(max_length=128)),
+                ("customer", models.CharField(blank=True, default="", max_length=128)),
+                ("environment", models.CharField(blank=True, default="", max_length=64)),
+                ("policy", models.CharField(max_length=128)),
+                ("severity", models.CharField(blank=True, default="", max_length=32)),
+                ("action", models.CharField(blank=True, default="", max_length=32)),
+                ("count", models.BigIntegerField(default=0)),
             ],
             options={
-                'indexes': [models.Index(fields=['hour'], name='violationrollup_hour')],
+                "indexes": [models.Index(fields=["hour"], name="violationrollup_hour")],
             },
         ),
     ]

@@ -4,33 +4,41 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('metrics', '0002_rollups'),
+        ("metrics", "0002_rollups"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TraceSpan',
+            name="TraceSpan",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('trace_id', models.CharField(max_length=64)),
-                ('span_id', models.CharField(max_length=32)),
-                ('parent_span_id', models.CharField(blank=True, default='', max_length=32)),
-                ('name', models.CharField(blank=True, default='', max_length=256)),
-                ('kind', models.CharField(blank=True, default='', max_length=16)),
-                ('service_name', models.CharField(blank=True, default='', max_length=128)),
-                ('start', models.DateTimeField()),
-                ('end', models.DateTimeField(blank=True, null=True)),
-                ('duration_ms', models.FloatField(blank=True, null=True)),
-                ('status', models.CharField(default='unset', max_length=16)),
-                ('status_message', models.CharField(blank=True, default='', max_length=512)),
-                ('attributes', models.JSONField(blank=True, default=dict)),
-                ('received_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("trace_id", models.CharField(max_length=64)),
+                ("span_id", models.CharField(max_length=32)),
+                ("parent_span_id", models.CharField(blank=True, default="", max_length=32)),
+                ("name", models.CharField(blank=True, default="", max_length=256)),
+                ("kind", models.CharField(blank=True, default="", max_length=16)),
+                ("service_name", models.CharField(blank=True, default="", max_length=128)),
+                ("start", models.DateTimeField()),
+                ("end", models.DateTimeField(blank=True, null=True)),
+                ("duration_ms", models.FloatField(blank=True, null=True)),
+                ("status", models.CharField(default="unset", max_length=16)),
+                ("status_message", models.CharField(blank=True, default="", max_length=512)),
+                ("attributes", models.JSONField(blank=True, default=dict)),
+                ("received_at", models.DateTimeField()),
             ],
             options={
-                'indexes': [models.Index(fields=['start'], name='tracespan_start')],
-                'constraints': [models.UniqueConstraint(fields=('trace_id', 'span_id'), name='tracespan_unique_span')],
+                "indexes": [models.Index(fields=["start"], name="tracespan_start")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("trace_id", "span_id"), name="tracespan_unique_span"
+                    )
+                ],
             },
         ),
     ]

@@ -4,37 +4,51 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('metrics', '0003_trace_spans'),
+        ("metrics", "0003_trace_spans"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='IngestSettings',
+            name="IngestSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('store_content', models.BooleanField(default=True)),
-                ('content_retention_days', models.PositiveIntegerField(default=30)),
-                ('sample_rate', models.FloatField(default=0.005)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("store_content", models.BooleanField(default=True)),
+                ("content_retention_days", models.PositiveIntegerField(default=30)),
+                ("sample_rate", models.FloatField(default=0.005)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
         ),
         migrations.CreateModel(
-            name='PriceOverride',
+            name="PriceOverride",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('model', models.CharField(max_length=128)),
-                ('input_per_m', models.DecimalField(decimal_places=6, max_digits=14)),
-                ('output_per_m', models.DecimalField(decimal_places=6, max_digits=14)),
-                ('cached_input_per_m', models.DecimalField(blank=True, decimal_places=6, max_digits=14, null=True)),
-                ('effective_from', models.DateField()),
-                ('effective_to', models.DateField(blank=True, null=True)),
-                ('note', models.CharField(blank=True, default='', max_length=256)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("model", models.CharField(max_length=128)),
+                ("input_per_m", models.DecimalField(decimal_places=6, max_digits=14)),
+                ("output_per_m", models.DecimalField(decimal_places=6, max_digits=14)),
+                (
+                    "cached_input_per_m",
+                    models.DecimalField(blank=True, decimal_places=6, max_digits=14, null=True),
+                ),
+                ("effective_from", models.DateField()),
+                ("effective_to", models.DateField(blank=True, null=True)),
+                ("note", models.CharField(blank=True, default="", max_length=256)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'indexes': [models.Index(fields=['model', 'effective_from'], name='priceoverride_model')],
+                "indexes": [
+                    models.Index(fields=["model", "effective_from"], name="priceoverride_model")
+                ],
             },
         ),
         migrations.RunSQL(

@@ -5,78 +5,127 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('metrics', '0005_quality'),
+        ("metrics", "0005_quality"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ClientScore',
+            name="ClientScore",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('score_id', models.CharField(max_length=64, unique=True)),
-                ('trace_id', models.CharField(max_length=64)),
-                ('observation_id', models.CharField(blank=True, default='', max_length=32)),
-                ('name', models.CharField(max_length=128)),
-                ('value', models.FloatField()),
-                ('comment', models.CharField(blank=True, default='', max_length=512)),
-                ('received_at', models.DateTimeField()),
-                ('applied_at', models.DateTimeField(blank=True, null=True)),
-                ('applied_event_id', models.CharField(blank=True, default='', max_length=128)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("score_id", models.CharField(max_length=64, unique=True)),
+                ("trace_id", models.CharField(max_length=64)),
+                ("observation_id", models.CharField(blank=True, default="", max_length=32)),
+                ("name", models.CharField(max_length=128)),
+                ("value", models.FloatField()),
+                ("comment", models.CharField(blank=True, default="", max_length=512)),
+                ("received_at", models.DateTimeField()),
+                ("applied_at", models.DateTimeField(blank=True, null=True)),
+                ("applied_event_id", models.CharField(blank=True, default="", max_length=128)),
             ],
         ),
         migrations.CreateModel(
-            name='CoarseRollup',
+            name="CoarseRollup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('requests', models.BigIntegerField(default=0)),
-                ('input_tokens', models.BigIntegerField(default=0)),
-                ('output_tokens', models.BigIntegerField(default=0)),
-                ('cached_input_tokens', models.BigIntegerField(default=0)),
-                ('cost_usd', models.DecimalField(decimal_places=10, default=0, max_digits=20)),
-                ('ok_count', models.BigIntegerField(default=0)),
-                ('error_count', models.BigIntegerField(default=0)),
-                ('timeout_count', models.BigIntegerField(default=0)),
-                ('rate_limited_count', models.BigIntegerField(default=0)),
-                ('cancelled_count', models.BigIntegerField(default=0)),
-                ('fallback_count', models.BigIntegerField(default=0)),
-                ('retry_count', models.BigIntegerField(default=0)),
-                ('refusal_count', models.BigIntegerField(default=0)),
-                ('violation_count', models.BigIntegerField(default=0)),
-                ('violating_requests', models.BigIntegerField(default=0)),
-                ('tail_count', models.BigIntegerField(default=0)),
-                ('quality_sum', models.FloatField(default=0)),
-                ('quality_count', models.BigIntegerField(default=0)),
-                ('latency_sum_ms', models.FloatField(default=0)),
-                ('latency_count', models.BigIntegerField(default=0)),
-                ('latency_buckets', django.contrib.postgres.fields.ArrayField(base_field=models.IntegerField(), blank=True, default=list, size=None)),
-                ('latency_counts', django.contrib.postgres.fields.ArrayField(base_field=models.IntegerField(), blank=True, default=list, size=None)),
-                ('ttft_buckets', django.contrib.postgres.fields.ArrayField(base_field=models.IntegerField(), blank=True, default=list, size=None)),
-                ('ttft_counts', django.contrib.postgres.fields.ArrayField(base_field=models.IntegerField(), blank=True, default=list, size=None)),
-                ('projection', models.CharField(max_length=32)),
-                ('period', models.CharField(choices=[('hour', 'hour'), ('day', 'day')], max_length=4)),
-                ('start', models.DateTimeField()),
-                ('feature', models.CharField(blank=True, default='', max_length=128)),
-                ('endpoint', models.CharField(blank=True, default='', max_length=256)),
-                ('model', models.CharField(blank=True, default='', max_length=128)),
-                ('provider', models.CharField(blank=True, default='', max_length=64)),
-                ('query_type', models.CharField(blank=True, default='', max_length=128)),
-                ('customer', models.CharField(blank=True, default='', max_length=128)),
-                ('content_category', models.CharField(blank=True, default='', max_length=128)),
-                ('environment', models.CharField(blank=True, default='', max_length=64)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("requests", models.BigIntegerField(default=0)),
+                ("input_tokens", models.BigIntegerField(default=0)),
+                ("output_tokens", models.BigIntegerField(default=0)),
+                ("cached_input_tokens", models.BigIntegerField(default=0)),
+                ("cost_usd", models.DecimalField(decimal_places=10, default=0, max_digits=20)),
+                ("ok_count", models.BigIntegerField(default=0)),
+                ("error_count", models.BigIntegerField(default=0)),
+                ("timeout_count", models.BigIntegerField(default=0)),
+                ("rate_limited_count", models.BigIntegerField(default=0)),
+                ("cancelled_count", models.BigIntegerField(default=0)),
+                ("fallback_count", models.BigIntegerField(default=0)),
+                ("retry_count", models.BigIntegerField(default=0)),
+                ("refusal_count", models.BigIntegerField(default=0)),
+                ("violation_count", models.BigIntegerField(default=0)),
+                ("violating_requests", models.BigIntegerField(default=0)),
+                ("tail_count", models.BigIntegerField(default=0)),
+                ("quality_sum", models.FloatField(default=0)),
+                ("quality_count", models.BigIntegerField(default=0)),
+                ("latency_sum_ms", models.FloatField(default=0)),
+                ("latency_count", models.BigIntegerField(default=0)),
+                (
+                    "latency_buckets",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.IntegerField(), blank=True, default=list, size=None
+                    ),
+                ),
+                (
+                    "latency_counts",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.IntegerField(), blank=True, default=list, size=None
+                    ),
+                ),
+                (
+                    "ttft_buckets",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.IntegerField(), blank=True, default=list, size=None
+                    ),
+                ),
+                (
+                    "ttft_counts",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.IntegerField(), blank=True, default=list, size=None
+                    ),
+                ),
+                ("projection", models.CharField(max_length=32)),
+                (
+                    "period",
+                    models.CharField(choices=[("hour", "hour"), ("day", "day")], max_length=4),
+                ),
+                ("start", models.DateTimeField()),
+                ("feature", models.CharField(blank=True, default="", max_length=128)),
+                ("endpoint", models.CharField(blank=True, default="", max_length=256)),
+                ("model", models.CharField(blank=True, default="", max_length=128)),
+                ("provider", models.CharField(blank=True, default="", max_length=64)),
+                ("query_type", models.CharField(blank=True, default="", max_length=128)),
+                ("customer", models.CharField(blank=True, default="", max_length=128)),
+                ("content_category", models.CharField(blank=True, default="", max_length=128)),
+                ("environment", models.CharField(blank=True, default="", max_length=64)),
             ],
         ),
         migrations.AddIndex(
-            model_name='hourlyrollup',
-            index=models.Index(fields=['customer', 'hour'], name='hourlyrollup_customer_hour'),
+            model_name="hourlyrollup",
+            index=models.Index(fields=["customer", "hour"], name="hourlyrollup_customer_hour"),
         ),
         migrations.AddIndex(
-            model_name='coarserollup',
-            index=models.Index(fields=['projection', 'period', 'start'], name='coarserollup_lookup'),
+            model_name="coarserollup",
+            index=models.Index(
+                fields=["projection", "period", "start"], name="coarserollup_lookup"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='coarserollup',
-            constraint=models.UniqueConstraint(fields=('projection', 'period', 'start', 'feature', 'endpoint', 'model', 'provider', 'query_type', 'customer', 'content_category', 'environment'), name='coarserollup_unique_key'),
+            model_name="coarserollup",
+            constraint=models.UniqueConstraint(
+                fields=(
+                    "projection",
+                    "period",
+                    "start",
+                    "feature",
+                    "endpoint",
+                    "model",
+                    "provider",
+                    "query_type",
+                    "customer",
+                    "content_category",
+                    "environment",
+                ),
+                name="coarserollup_unique_key",
+            ),
         ),
     ]

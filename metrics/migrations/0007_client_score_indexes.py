@@ -4,18 +4,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('metrics', '0006_coarse_rollups'),
+        ("metrics", "0006_coarse_rollups"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='clientscore',
-            index=models.Index(condition=models.Q(('applied_at__isnull', True)), fields=['trace_id'], name='clientscore_pending'),
+            model_name="clientscore",
+            index=models.Index(
+                condition=models.Q(("applied_at__isnull", True)),
+                fields=["trace_id"],
+                name="clientscore_pending",
+            ),
         ),
         migrations.AddIndex(
-            model_name='clientscore',
-            index=models.Index(fields=['received_at'], name='clientscore_received'),
+            model_name="clientscore",
+            index=models.Index(fields=["received_at"], name="clientscore_received"),
         ),
     ]

@@ -4,18 +4,17 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('metrics', '0007_client_score_indexes'),
+        ("metrics", "0007_client_score_indexes"),
     ]
 
     operations = [
         migrations.RemoveField(
-            model_name='ingestsettings',
-            name='content_retention_days',
+            model_name="ingestsettings",
+            name="content_retention_days",
         ),
         migrations.RemoveField(
-            model_name='ingestsettings',
-            name='sample_rate',
+            model_name="ingestsettings",
+            name="sample_rate",
         ),
     ]

@@ -5,15 +5,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tenants', '0001_initial'),
+        ("tenants", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='apikey',
-            name='scopes',
-            field=django.contrib.postgres.fields.ArrayField(base_field=models.CharField(choices=[('ingest', 'Ingest events'), ('read', 'Read metrics'), ('budget', 'Budget check'), ('alerts', 'Manage alert rules and incidents')], max_length=16), size=None),
+            model_name="apikey",
+            name="scopes",
+            field=django.contrib.postgres.fields.ArrayField(
+                base_field=models.CharField(
+                    choices=[
+                        ("ingest", "Ingest events"),
+                        ("read", "Read metrics"),
+                        ("budget", "Budget check"),
+                        ("alerts", "Manage alert rules and incidents"),
+                    ],
+                    max_length=16,
+                ),
+                size=None,
+            ),
         ),
     ]
