@@ -23,7 +23,7 @@ SECRET_PATTERNS = (
     re.compile(r"\bgithub_pat_[A-Za-z0-9_]{30,}"),
     re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"),  # Slack
     re.compile(r"\bAIza[0-9A-Za-z_-]{35}"),  # Google API key
-    re.compile(r"\bvgl_[A-Za-z0-9_-]{16,}"),  # Vigil's own keys
+    re.compile(r"\bvk_[A-Za-z0-9_-]{16,}"),  # Vigil's own keys
     re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),  # JWT
     re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]{16,}"),
 )

@@ -54,6 +54,10 @@ class LoginView(auth_views.LoginView):
                 object_type="user",
                 object_id=user.pk,
                 after={"username": user.get_username()},
+                # The request context still names the anonymous visitor: name the user.
+                actor_type="user",
+                actor_id=user.pk,
+                actor_label=user.get_username(),
             )
         return response
 

@@ -25,7 +25,8 @@ def test_login_and_logout_on_tenant_host_are_audited(tenant, admin_user):
     response = client.post("/login/", {"username": admin_user.username, "password": TEST_PASSWORD})
     assert response.status_code == 302
     assert client.get("/").status_code == 200
-    assert AuditEntry.objects.filter(chain="alpha", action="auth.login").exists()
+    login_entry = AuditEntry.objects.filter(chain="alpha", action="auth.login").latest("seq")
+    assert login_entry.actor_type == "user" and login_entry.actor_label == admin_user.username
     client.post("/logout/")
     assert AuditEntry.objects.filter(chain="alpha", action="auth.logout").exists()
     assert client.get("/").status_code == 302

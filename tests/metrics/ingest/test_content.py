@@ -157,3 +157,11 @@ def test_settings_page_admin_saves_and_others_are_refused(
     beta_admin = tenant_client(tenant, member_factory(other_tenant, "admin"))
     assert beta_admin.post("/settings/ingestion/", {}).status_code in {403, 404}
     assert ingest_settings_get(tenant=other_tenant).store_content is True
+
+
+def test_vigil_keys_are_redacted() -> None:
+    from metrics.redaction import redact_content
+
+    raw_key = "vk_pGa1tnLxqO7NWrSAdMRMIuv30IckZBuAYr47B2a4dqo"
+    redacted = redact_content(f"my key is {raw_key} ok")
+    assert raw_key not in redacted and "[SECRET]" in redacted
