@@ -1,31 +1,20 @@
-"""Canonical encoding and hashing of audit entries (shared by writer and verifiers)."""
+"""Canonical encoding and hashing of audit entries, for the writer and the live verifier.
+
+The encoding itself is defined once, in the standalone verifier shipped inside
+every evidence bundle (compliance/bundle_verify.py), so what Vigil writes and
+what an auditor checks can never drift apart. Here it only gains the conversion
+of database values (datetimes) to their stored text.
+"""
 
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import datetime
 from typing import Any
 
-GENESIS_HASH = "0" * 64
-HASHED_FIELDS = (
-    "chain",
-    "seq",
-    "occurred_at",
-    "actor_type",
-    "actor_id",
-    "actor_label",
-    "actor_role",
-    "action",
-    "object_type",
-    "object_id",
-    "before",
-    "after",
-    "ip",
-    "user_agent",
-    "request_id",
-    "prev_hash",
-)
+from compliance.bundle_verify import GENESIS_HASH, HASHED_FIELDS, canonical_entry_bytes
+
+__all__ = ["GENESIS_HASH", "HASHED_FIELDS", "canonical_bytes", "entry_hash"]
 
 
 def _encode_value(value: Any) -> Any:
@@ -36,8 +25,7 @@ def _encode_value(value: Any) -> Any:
 
 def canonical_bytes(fields: dict[str, Any]) -> bytes:
     """Sorted keys, no whitespace, UTF-8: the same entry always encodes to the same bytes."""
-    payload = {name: _encode_value(fields[name]) for name in HASHED_FIELDS}
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return canonical_entry_bytes({name: _encode_value(fields[name]) for name in HASHED_FIELDS})
 
 
 def entry_hash(fields: dict[str, Any]) -> str:

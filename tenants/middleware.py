@@ -61,10 +61,11 @@ class TenantResolutionMiddleware(TenantMainMiddleware):
         except DisallowedHost:
             return HttpResponse("Unknown host.", status=400, content_type="text/plain")
 
-        host_tenant = self._tenant_for_host(hostname)
+        is_public_host = hostname in self._public_hosts()
+        host_tenant = None if is_public_host else self._tenant_for_host(hostname)
         if request.path.startswith("/api/"):
             return self._resolve_api(request, host_tenant)
-        if hostname in self._public_hosts():
+        if is_public_host:
             self._route_public(request)
             return None
         if host_tenant is None:
@@ -103,7 +104,7 @@ class TenantResolutionMiddleware(TenantMainMiddleware):
             return _api_error("This API key belongs to another tenant than this host.", 403)
         request.api_key = api_key  # type: ignore[attr-defined]
         request.tenant = api_key.tenant  # type: ignore[attr-defined]
-        api_key_mark_used(api_key_id=api_key.pk)
+        api_key_mark_used(api_key=api_key)
         update_actor(actor_type="api_key", actor_id=api_key.prefix, actor_label=api_key.name)
         tenant_connection().set_tenant(api_key.tenant)
         return None

@@ -12,6 +12,7 @@ from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from compliance.services import audit_record
@@ -319,13 +320,19 @@ def api_key_rotate(
     return created
 
 
-def api_key_mark_used(*, api_key_id: int) -> None:
-    """Record use at most once a minute per key, so the hot path rarely writes."""
+KEY_USE_RESOLUTION = timedelta(minutes=1)
+
+
+def api_key_mark_used(*, api_key: ApiKey) -> None:
+    """Record use at most once a minute per key: the loaded row tells whether it is due,
+    so most requests write nothing; the conditional UPDATE keeps racing workers to one write."""
     now = timezone.now()
-    ApiKey.objects.filter(pk=api_key_id, last_used_at__lt=now - timedelta(minutes=1)).update(
-        last_used_at=now
-    )
-    ApiKey.objects.filter(pk=api_key_id, last_used_at__isnull=True).update(last_used_at=now)
+    if api_key.last_used_at is not None and api_key.last_used_at > now - KEY_USE_RESOLUTION:
+        return
+    ApiKey.objects.filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - KEY_USE_RESOLUTION),
+        pk=api_key.pk,
+    ).update(last_used_at=now)
 
 
 HEARTBEAT_CACHE_PREFIX = "worker-heartbeat:"

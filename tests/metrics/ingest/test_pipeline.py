@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -12,22 +11,7 @@ from compliance.models import ViolationRecord
 from metrics.ingest.pipeline import ingest_events
 from metrics.models import DirtyHour, Event
 from tenants.models import Tenant
-
-
-def uid() -> str:
-    return f"t-{uuid.uuid4().hex}"
-
-
-def good(**fields: object) -> dict[str, object]:
-    return {
-        "event_id": uid(),
-        "timestamp": datetime.now(tz=UTC).isoformat(),
-        "feature": "chat",
-        "model": "gpt-4o-mini",
-        "input_tokens": 1000,
-        "output_tokens": 500,
-        **fields,
-    }
+from tests.metrics.ingest.helpers import good
 
 
 def test_good_duplicate_and_invalid_events_store_exactly_the_good_ones(tenant: Tenant) -> None:
