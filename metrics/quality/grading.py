@@ -4,8 +4,10 @@
 rubric) plus done grades for client-supplied scores; `grades_run_pending` works
 through pending grades within the tenant's token bucket and monthly judge
 spend cap. Each LLM call's tokens are recorded as an Event under the
-`vigil-judge` feature, priced from Vigil's price table (or the judge config's
-own prices), so grading shows in the tenant's cost like any other feature.
+`vigil-judge` feature, priced like an ingested event (the tenant's price
+override, then Vigil's price table; the judge config's own prices only for a
+model neither knows), so grading shows in the tenant's cost like any other
+feature.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from django.utils import timezone
 
 from compliance.services import audit_record
 from metrics.models import CostSource, Event
+from metrics.pricing.selectors import price_book_current
 from metrics.quality.graders import OfflineGrader, is_refusal
 from metrics.quality.judge_config import Judge, judge_build, judge_config_get
 from metrics.quality.judges.base import (
@@ -182,17 +185,25 @@ def judge_spend_month(now: datetime | None = None) -> Decimal:
 
 
 def judge_cost(
-    config: JudgeConfig, *, input_tokens: int, output_tokens: int
+    config: JudgeConfig, *, input_tokens: int, output_tokens: int, moment: datetime
 ) -> tuple[Decimal, str, str]:
-    """(cost, cost_source, price_version) of a judge call."""
-    from metrics.pricing.lookup import table_price
+    """(cost, cost_source, price_version) of a judge call.
 
-    price = table_price(config.model, config.kind, timezone.now().date())
-    if price is not None:
-        cost = price.cost(
-            input_tokens=input_tokens, output_tokens=output_tokens, cached_input_tokens=0
-        )
-        return cost, CostSource.PRICE_TABLE, price.version
+    Priced like an ingested event (the tenant's price book: its override for the
+    model first, then Vigil's table), so a negotiated judge price shows in the
+    tenant's cost; the judge config's own prices are the last resort, for a
+    model neither knows (a self-hosted vLLM or Ollama model).
+    """
+    priced = price_book_current().cost(
+        model=config.model,
+        provider=config.kind,
+        moment=moment,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        cached_input_tokens=0,
+    )
+    if priced.cost_source != CostSource.UNPRICED:
+        return priced.cost_usd, priced.cost_source, priced.price_version
     cost = (
         input_tokens * config.input_price_per_mtok + output_tokens * config.output_price_per_mtok
     ) / MILLION
@@ -206,10 +217,10 @@ def _usage_record(
     """One `vigil-judge` event for this grade's calls; returns its cost."""
     if not input_tokens and not output_tokens:
         return Decimal(0)
-    cost, source, version = judge_cost(
-        config, input_tokens=input_tokens, output_tokens=output_tokens
-    )
     now = timezone.now()
+    cost, source, version = judge_cost(
+        config, input_tokens=input_tokens, output_tokens=output_tokens, moment=now
+    )
     Event.objects.create(
         event_id=f"vigil-judge-{grade.pk}-{grade.attempts}",
         timestamp=now,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
 
 from compliance.models import AuditEntry
 from metrics.models import Event
+from metrics.pricing.services import price_override_create
 from metrics.quality.grading import grades_enqueue, grades_run_pending
 from metrics.quality.judge_config import api_key_decrypt, judge_config_get, judge_config_set
 from metrics.quality.models import JUDGE_FEATURE, Grade, GradeStatus, JudgeConfig
@@ -25,6 +27,8 @@ def _configure(tenant_slug: str, kind: str, base_url: str, **extra: str) -> Judg
             "api_key": "sk-test-secret-1234",
             "monthly_cap_usd": extra.get("monthly_cap_usd", "10"),
             "requests_per_minute": extra.get("requests_per_minute", "600"),
+            "input_price_per_mtok": extra.get("input_price_per_mtok", ""),
+            "output_price_per_mtok": extra.get("output_price_per_mtok", ""),
         },
     )
 
@@ -174,3 +178,41 @@ def test_api_key_is_encrypted_and_never_shown(in_alpha, fake_judge: FakeJudge) -
     assert api_key_decrypt(judge_config_get().api_key_encrypted) == "sk-test-secret-1234"
     entries = AuditEntry.objects.filter(chain="alpha", action="quality.judge_config_set")
     assert all("sk-test" not in str(e.after) for e in entries)
+
+
+def _judge_usage_after_one_grade(tenant_slug: str, fake_judge: FakeJudge, **extra: str) -> Event:
+    _configure(tenant_slug, "openai", fake_judge.base_url, **extra)
+    sampled_event()
+    assert grades_enqueue() == 1
+    assert grades_run_pending(tenant_slug=tenant_slug).done == 1
+    return Event.objects.get(feature=JUDGE_FEATURE)
+
+
+def test_judge_cost_uses_the_tenants_price_override(in_alpha, fake_judge: FakeJudge) -> None:
+    """A negotiated judge price wins over Vigil's table, as for ingested events."""
+    override = price_override_create(
+        tenant=in_alpha,
+        model="gpt-4o-mini",
+        input_per_m=Decimal("2.00"),
+        output_per_m=Decimal("8.00"),
+        effective_from=date(2020, 1, 1),
+    )
+    usage = _judge_usage_after_one_grade(in_alpha.schema_name, fake_judge)
+    # The fake answers with 120 prompt and 30 completion tokens.
+    assert usage.cost_usd == Decimal("0.00048")  # (120 x 2 + 30 x 8) / 1M
+    assert usage.cost_source == "override"
+    assert usage.price_version.startswith(f"override-{override.pk}:")
+    assert Grade.objects.get().judge_cost_usd == usage.cost_usd
+
+
+def test_judge_cost_falls_back_to_the_configs_prices(in_alpha, fake_judge: FakeJudge) -> None:
+    """A model neither the tenant nor the table prices (self-hosted) uses the config's prices."""
+    usage = _judge_usage_after_one_grade(
+        in_alpha.schema_name,
+        fake_judge,
+        model="local-llama-judge",
+        input_price_per_mtok="1",
+        output_price_per_mtok="4",
+    )
+    assert usage.cost_usd == Decimal("0.00024")  # (120 x 1 + 30 x 4) / 1M
+    assert (usage.cost_source, usage.price_version) == ("override", "judge-config")
