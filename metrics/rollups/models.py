@@ -21,9 +21,17 @@ ROLLUP_DIMENSIONS = (
     "environment",
 )
 # CoarseRollup projections: the dimensions each keeps (the others are summed over and
-# stored as ""). Customers are the high-cardinality dimension, so one projection drops
-# them and another keeps them next to the dimensions dashboards filter on.
+# stored as ""). A read uses the smallest projection that keeps every dimension it
+# filters or groups on (metrics.selectors._query.coarse_projection). Percentiles merge
+# histograms bucket by bucket, so their cost grows with the rows read: "total" and the
+# one-dimension projections make the common reads (no filter, one filter, one
+# breakdown) a few rows per hour or day. Customers are the high-cardinality dimension,
+# so the wide projection drops them and "by_customer" keeps them next to the dimensions
+# dashboards filter on. Adding a projection needs its rows built for past hours: mark
+# them dirty in a migration (as metrics migration 0009 does).
 COARSE_PROJECTIONS: dict[str, tuple[str, ...]] = {
+    "total": (),
+    **{dimension: (dimension,) for dimension in ROLLUP_DIMENSIONS},
     "all_but_customer": (
         "feature",
         "endpoint",
@@ -141,7 +149,12 @@ class CoarseRollup(RollupMetrics):
             )
         ]
         indexes = [
-            models.Index(fields=["projection", "period", "start"], name="coarserollup_lookup")
+            models.Index(fields=["projection", "period", "start"], name="coarserollup_lookup"),
+            # Customer filters read the customer projections; tenants have thousands of them.
+            models.Index(
+                fields=["projection", "customer", "period", "start"],
+                name="coarserollup_customer",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -109,44 +109,48 @@ _SUMMED = (
     "quality_sum, quality_count, latency_sum_ms, latency_count"
 )
 _SUMS = ", ".join(f"sum({c.strip()}) AS {c.strip()}" for c in _SUMMED.split(","))
+_BASE_SUMMED = ", ".join(f"base.{c.strip()}" for c in _SUMMED.split(","))
+# `k_` is a constant grouping key so that a projection without dimensions ("total")
+# groups like the others: no source rows, no output row.
 _COARSE_SQL = f"""
 WITH base AS (
-    SELECT {{dims}}, {_SUMS} FROM {{source}} r WHERE {{where}} GROUP BY {{dims}}
+    SELECT 1 AS k_, {{dims}} {_SUMS} FROM {{source}} r WHERE {{where}} GROUP BY k_ {{group_dims}}
 ),
 lat AS (
-    SELECT {{dims}}, array_agg(b ORDER BY b) AS bs, array_agg(c ORDER BY b) AS cs FROM (
-        SELECT {{dims}}, u.b, sum(u.c)::int AS c
+    SELECT k_, {{outer_dims}} array_agg(b ORDER BY b) AS bs, array_agg(c ORDER BY b) AS cs FROM (
+        SELECT 1 AS k_, {{dims}} u.b, sum(u.c)::int AS c
         FROM {{source}} r, unnest(r.latency_buckets, r.latency_counts) AS u(b, c)
-        WHERE {{where}} GROUP BY {{dims}}, u.b
-    ) x GROUP BY {{dims}}
+        WHERE {{where}} GROUP BY k_ {{group_dims}}, u.b
+    ) x GROUP BY k_ {{group_dims}}
 ),
 ttft AS (
-    SELECT {{dims}}, array_agg(b ORDER BY b) AS bs, array_agg(c ORDER BY b) AS cs FROM (
-        SELECT {{dims}}, u.b, sum(u.c)::int AS c
+    SELECT k_, {{outer_dims}} array_agg(b ORDER BY b) AS bs, array_agg(c ORDER BY b) AS cs FROM (
+        SELECT 1 AS k_, {{dims}} u.b, sum(u.c)::int AS c
         FROM {{source}} r, unnest(r.ttft_buckets, r.ttft_counts) AS u(b, c)
-        WHERE {{where}} GROUP BY {{dims}}, u.b
-    ) x GROUP BY {{dims}}
+        WHERE {{where}} GROUP BY k_ {{group_dims}}, u.b
+    ) x GROUP BY k_ {{group_dims}}
 )
 INSERT INTO metrics_coarserollup (
-    projection, period, start, {{dims}}, {_SUMMED},
-    latency_buckets, latency_counts, ttft_buckets, ttft_counts, {{blank_dims}}
+    projection, period, start, {DIMS}, {_SUMMED},
+    latency_buckets, latency_counts, ttft_buckets, ttft_counts
 )
-SELECT %(projection)s, %(period)s, %(start)s, base.*,
+SELECT %(projection)s, %(period)s, %(start)s, {{dim_values}}, {_BASE_SUMMED},
     COALESCE(lat.bs, '{{{{}}}}'), COALESCE(lat.cs, '{{{{}}}}'),
-    COALESCE(ttft.bs, '{{{{}}}}'), COALESCE(ttft.cs, '{{{{}}}}'), {{blanks}}
+    COALESCE(ttft.bs, '{{{{}}}}'), COALESCE(ttft.cs, '{{{{}}}}')
 FROM base
-LEFT JOIN lat USING ({{dims}})
-LEFT JOIN ttft USING ({{dims}})
+LEFT JOIN lat USING (k_ {{group_dims}})
+LEFT JOIN ttft USING (k_ {{group_dims}})
 """  # noqa: S608 (only constants are interpolated)
 
 
 def _coarse_sql(projection: str, *, source: str, where: str) -> str:
+    """INSERT ... SELECT of one projection's rows; dimensions it drops are stored as ''."""
     dims = COARSE_PROJECTIONS[projection]
-    blank = [d for d in ROLLUP_DIMENSIONS if d not in dims]
     return _COARSE_SQL.format(
-        dims=", ".join(dims),
-        blank_dims=", ".join(blank),
-        blanks=", ".join("''" for _ in blank),
+        dims="".join(f"r.{d} AS {d}, " for d in dims),
+        outer_dims="".join(f"{d}, " for d in dims),
+        group_dims="".join(f", {d}" for d in dims),
+        dim_values=", ".join(f"base.{d}" if d in dims else "''" for d in ROLLUP_DIMENSIONS),
         source=source,
         where=where,
     )

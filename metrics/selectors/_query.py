@@ -67,12 +67,10 @@ def check_dimension(by: str) -> str:
 
 
 def coarse_projection(f: MetricsFilter, by: str | None = None) -> str | None:
-    """The CoarseRollup projection that keeps every dimension the filter and grouping use."""
+    """The smallest CoarseRollup projection keeping every dimension the filter and `by` use."""
     wanted = set(f.dimensions()) | ({by} if by else set())
-    for name, dims in COARSE_PROJECTIONS.items():
-        if wanted <= set(dims):
-            return name
-    return None
+    covering = [name for name, dims in COARSE_PROJECTIONS.items() if wanted <= set(dims)]
+    return min(covering, key=lambda name: len(COARSE_PROJECTIONS[name]), default=None)
 
 
 def _day_edges(f: MetricsFilter) -> tuple[datetime, datetime]:

@@ -11,6 +11,7 @@ from django.db import connection
 from core.exceptions import ApplicationError, NotFoundError
 from metrics import selectors as s
 from metrics.models import Event
+from metrics.selectors._query import coarse_projection
 from tenants.models import Tenant
 
 from .factories import add_events, hours_ago, in_tenant
@@ -272,9 +273,12 @@ def test_custom_range_is_whole_days() -> None:
 
 
 def test_every_rollup_tier_agrees_with_raw_events(tenant: Tenant, dataset: list[Event]) -> None:
-    """Customer filters read the by_customer projection, endpoint+customer the hourly rows."""
+    """Every projection (and the hourly rows) gives the raw events' numbers."""
+    assert coarse_projection(s.metrics_filter_for(range_name="24h")) == "total"
     cases: list[dict[str, str]] = [
-        {"customer": "c2"},  # by_customer projection
+        {},  # total projection
+        {"customer": "c2"},  # customer projection
+        {"endpoint": "/v1/chat"},  # endpoint projection
         {"customer": "c2", "feature": "chat"},  # by_customer projection
         {"customer": "c2", "endpoint": "/v1/chat"},  # no projection keeps both: hourly rows
         {"content_category": "news", "query_type": "q"},  # all_but_customer projection
