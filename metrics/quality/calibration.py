@@ -24,13 +24,13 @@ from django.utils import timezone
 
 from compliance.services import audit_record
 from core.exceptions import ApplicationError
+from metrics.quality.findings import FindingKey, finding_raise, finding_resolve
 from metrics.quality.judge_config import judge_config_get
 from metrics.quality.models import (
     CalibrationItem,
     FindingKind,
     Grade,
     GradeStatus,
-    QualityFinding,
     ReviewStatus,
 )
 from metrics.quality.stats import bootstrap_ci, cohen_kappa, mean_ci
@@ -222,11 +222,7 @@ def agreement_check(*, tenant_slug: str, now: datetime | None = None) -> int:
             subject = f"{a.judge}/{a.rubric}"
             low_kappa = a.kappa is not None and a.kappa < config.agreement_kappa_min
             high_mad = a.mad is not None and a.mad > config.agreement_mad_max
-            existing = (
-                QualityFinding.objects.select_for_update()
-                .filter(kind=FindingKind.JUDGE_AGREEMENT, subject=subject, active=True)
-                .first()
-            )
+            key = FindingKey(FindingKind.JUDGE_AGREEMENT, subject=subject)
             values: dict[str, Any] = {
                 "delta_points": round(100 * (a.bias or 0.0), 3),
                 "ci_low": round(100 * (a.bias_ci[0] if a.bias_ci else 0.0), 3),
@@ -244,31 +240,18 @@ def agreement_check(*, tenant_slug: str, now: datetime | None = None) -> int:
             }
             if low_kappa or high_mad:
                 open_count += 1
-                if existing is None:
-                    finding = QualityFinding.objects.create(
-                        kind=FindingKind.JUDGE_AGREEMENT,
-                        subject=subject,
-                        detected_at=now,
-                        started_on=since,
-                        **values,
-                    )
-                    audit_record(
-                        tenant_slug=tenant_slug,
-                        action="quality.finding_opened",
-                        object_type="quality_finding",
-                        object_id=finding.pk,
-                        after={"kind": "judge_agreement", "subject": subject, **values},
-                    )
-                else:
-                    QualityFinding.objects.filter(pk=existing.pk).update(**values)
-            elif existing is not None:
-                QualityFinding.objects.filter(pk=existing.pk).update(active=False, resolved_at=now)
-                audit_record(
+                finding_raise(
                     tenant_slug=tenant_slug,
-                    action="quality.finding_resolved",
-                    object_type="quality_finding",
-                    object_id=existing.pk,
-                    before={"active": True},
-                    after={"active": False, "kappa": a.kappa, "mad": a.mad},
+                    key=key,
+                    values=values,
+                    now=now,
+                    on_open={"started_on": since},
+                )
+            else:
+                finding_resolve(
+                    tenant_slug=tenant_slug,
+                    key=key,
+                    now=now,
+                    evidence={"kappa": a.kappa, "mad": a.mad},
                 )
     return open_count

@@ -22,7 +22,8 @@ from django.utils import timezone
 from compliance.services import audit_record
 from core.exceptions import ApplicationError
 from metrics.quality.drift_detector import DriftParams, DriftResult, drift_evaluate, drift_resolved
-from metrics.quality.models import Deployment, FindingKind, QualityFinding
+from metrics.quality.findings import FindingKey, finding_raise, finding_resolve
+from metrics.quality.models import Deployment, FindingKind
 from metrics.quality.series import daily_stats, event_qualities
 
 ROLLING = DriftParams()
@@ -61,68 +62,31 @@ def _finding_values(result: DriftResult, method: str) -> dict[str, Any]:
 def _apply(
     *,
     tenant_slug: str,
-    key: tuple[str, str],
-    subject: str,
+    key: FindingKey,
     result: DriftResult,
     method: str,
     deployment: Deployment | None,
     now: datetime,
     out: DriftCheckResult,
 ) -> None:
-    feature, category = key
-    existing = (
-        QualityFinding.objects.select_for_update()
-        .filter(
-            kind=FindingKind.DRIFT,
-            feature=feature,
-            content_category=category,
-            subject=subject,
-            active=True,
-        )
-        .first()
-    )
     if result.alarm:
-        values = _finding_values(result, method)
-        if existing is None:
-            finding = QualityFinding.objects.create(
-                kind=FindingKind.DRIFT,
-                feature=feature,
-                content_category=category,
-                subject=subject,
-                detected_at=now,
-                deployment=deployment,
-                **values,
-            )
-            audit_record(
-                tenant_slug=tenant_slug,
-                action="quality.finding_opened",
-                object_type="quality_finding",
-                object_id=finding.pk,
-                after={"kind": "drift", "feature": feature, "category": category, **values},
-            )
+        _, opened = finding_raise(
+            tenant_slug=tenant_slug,
+            key=key,
+            values=_finding_values(result, method),
+            now=now,
+            on_open={"deployment": deployment},
+        )
+        if opened:
             out.opened += 1
         else:
-            before = {f: getattr(existing, f) for f in ("delta_points", "ci_low", "ci_high")}
-            QualityFinding.objects.filter(pk=existing.pk).update(**values)
-            audit_record(
-                tenant_slug=tenant_slug,
-                action="quality.finding_updated",
-                object_type="quality_finding",
-                object_id=existing.pk,
-                before=before,
-                after={f: values[f] for f in ("delta_points", "ci_low", "ci_high")},
-            )
             out.updated += 1
-    elif existing is not None and drift_resolved(result):
-        QualityFinding.objects.filter(pk=existing.pk).update(active=False, resolved_at=now)
-        audit_record(
-            tenant_slug=tenant_slug,
-            action="quality.finding_resolved",
-            object_type="quality_finding",
-            object_id=existing.pk,
-            before={"active": True},
-            after={"active": False, "statistic": round(result.statistic, 3)},
-        )
+    elif drift_resolved(result) and finding_resolve(
+        tenant_slug=tenant_slug,
+        key=key,
+        now=now,
+        evidence={"statistic": round(result.statistic, 3)},
+    ):
         out.resolved += 1
 
 
@@ -148,12 +112,11 @@ def drift_check(*, tenant_slug: str, today: date | None = None) -> DriftCheckRes
     with transaction.atomic():
         for key in sorted(stats):
             series = stats[key]
-            fk: tuple[str, str] = (key[0], key[1])
+            feature, category = key[0], key[1]
             result = drift_evaluate(series, today=today, params=rolling)
             _apply(
                 tenant_slug=tenant_slug,
-                key=fk,
-                subject="",
+                key=FindingKey(FindingKind.DRIFT, feature, category),
                 result=result,
                 method="cusum-rolling",
                 deployment=None,
@@ -162,7 +125,7 @@ def drift_check(*, tenant_slug: str, today: date | None = None) -> DriftCheckRes
             )
             for dep in deployments:
                 day = dep.deployed_at.date()
-                if (dep.feature and dep.feature != fk[0]) or today > day + timedelta(
+                if (dep.feature and dep.feature != feature) or today > day + timedelta(
                     days=dep.watch_days
                 ):
                     continue
@@ -176,8 +139,7 @@ def drift_check(*, tenant_slug: str, today: date | None = None) -> DriftCheckRes
                 )
                 _apply(
                     tenant_slug=tenant_slug,
-                    key=fk,
-                    subject=f"deployment:{dep.pk}",
+                    key=FindingKey(FindingKind.DRIFT, feature, category, f"deployment:{dep.pk}"),
                     result=result,
                     method="cusum-deployment-watch",
                     deployment=dep,
