@@ -201,6 +201,11 @@ VIGIL_INGEST_RATE_REQUESTS = float(os.environ.get("VIGIL_INGEST_RATE_REQUESTS", 
 VIGIL_INGEST_RATE_EVENTS = float(os.environ.get("VIGIL_INGEST_RATE_EVENTS", "20000"))
 VIGIL_INGEST_RATE_WINDOW_S = int(os.environ.get("VIGIL_INGEST_RATE_WINDOW_S", "10"))
 
+# Alert webhook/Slack channels post only to public addresses (alerts/channels/ssrf.py).
+# ALLOW_PRIVATE lifts that for an on-premises install; ALLOWED_HOSTS exempts named hosts.
+VIGIL_WEBHOOK_ALLOW_PRIVATE = env_bool("VIGIL_WEBHOOK_ALLOW_PRIVATE", False)
+VIGIL_WEBHOOK_ALLOWED_HOSTS = env_list("VIGIL_WEBHOOK_ALLOWED_HOSTS")
+
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "127.0.0.1")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import json
+import socket
 import time
-import urllib.error
-import urllib.request
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import connection
 
+from alerts.channels.ssrf import UnsafeURL, VettedURL, vet_url
 from alerts.incidents.models import Incident, Notification
 from alerts.rules.models import Channel
 from tenants.services import tenant_domain_for
@@ -97,18 +98,49 @@ def summary(body: dict[str, Any]) -> str:
     )
 
 
+def pinned_connection(vetted: VettedURL, address: str) -> http.client.HTTPConnection:
+    """A connection to `address` that still speaks to `vetted.host` (Host header, TLS SNI and
+    certificate check), so a DNS answer that changed since the check is never used."""
+    connection_class = (
+        http.client.HTTPSConnection if vetted.scheme == "https" else http.client.HTTPConnection
+    )
+    conn = connection_class(vetted.host, vetted.port, timeout=HTTP_TIMEOUT_S)
+
+    def connect_to_vetted_address(
+        _address: tuple[str, int], timeout: float | None = None, source: Any = None
+    ) -> socket.socket:
+        return socket.create_connection((address, vetted.port), timeout, source)
+
+    conn._create_connection = connect_to_vetted_address  # type: ignore[attr-defined]
+    return conn
+
+
 def _post(url: str, data: bytes, headers: dict[str, str]) -> int:
-    request = urllib.request.Request(url, data=data, headers=headers, method="POST")  # noqa: S310
+    """POST to `url` after the SSRF check, to the vetted address, without following redirects."""
     try:
-        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_S) as response:  # noqa: S310
+        vetted = vet_url(url)
+    except UnsafeURL as exc:
+        raise DeliveryError(f"refused: {exc}") from exc
+    last_error: Exception | None = None
+    for address in vetted.addresses:
+        conn = pinned_connection(vetted, address)
+        try:
+            conn.request("POST", vetted.path, body=data, headers=headers)
+            response = conn.getresponse()
             status = int(response.status)
-    except urllib.error.HTTPError as exc:
-        raise DeliveryError(f"HTTP {exc.code}", status=exc.code) from exc
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        raise DeliveryError(f"connection failed: {exc}") from exc
-    if status >= 300:
-        raise DeliveryError(f"HTTP {status}", status=status)
-    return status
+            response.read(64 * 1024)  # drain a little so the server sees a clean close
+        except (OSError, http.client.HTTPException) as exc:  # timeouts are OSErrors too
+            last_error = exc
+            continue
+        finally:
+            conn.close()
+        if 300 <= status < 400:
+            # A redirect could point anywhere, including inside; receivers must answer 2xx.
+            raise DeliveryError(f"HTTP {status} (redirects are not followed)", status=status)
+        if status >= 300:
+            raise DeliveryError(f"HTTP {status}", status=status)
+        return status
+    raise DeliveryError(f"connection failed: {last_error}")
 
 
 def deliver(channel: Channel, body: dict[str, Any]) -> int | None:

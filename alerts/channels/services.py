@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from alerts.channels.delivery import DeliveryError, deliver, payload_for
+from alerts.channels.ssrf import UnsafeURL, vet_url
 from alerts.incidents.models import Notification, NotificationStatus
 from alerts.rules.models import Channel, ChannelKind
 from compliance.services import audit_record
@@ -45,6 +46,11 @@ def _validate(kind: str, target: str, name: str) -> dict[str, str]:
             URLValidator(schemes=["http", "https"])(target)
         except ValidationError:
             errors["target"] = "An http(s) URL."
+        else:
+            try:
+                vet_url(target)
+            except UnsafeURL as exc:
+                errors["target"] = str(exc)
     return errors
 
 
