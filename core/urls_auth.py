@@ -8,6 +8,8 @@ from tenants.views import auth
 urlpatterns = [
     path("login/", auth.LoginView.as_view(), name="login"),
     path("logout/", auth.LogoutView.as_view(), name="logout"),
+    # Tenant hosts only (404 elsewhere): staff arriving from the ops console.
+    path("staff/enter", auth.staff_enter, name="staff-enter"),
     path("password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
     path(
         "password-reset/sent/",

@@ -10,6 +10,7 @@ ops_routes: list[URLPattern | URLResolver] = [
     path("", include("metrics.urls_ops")),  # every tenant side by side
     path("tenants/", ops.tenants, name="tenants"),
     path("tenants/<slug:slug>/status", ops.tenant_status, name="tenant-status"),
+    path("tenants/<slug:slug>/open", ops.tenant_open, name="tenant-open"),
     path("", include("billing.urls_ops")),  # /ops/billing/...
     path("", include("alerts.urls_ops")),  # /ops/alerts/...: budgets, SLOs, SLA report
     path("", include("compliance.urls_ops")),  # /ops/compliance/chains/: audit integrity

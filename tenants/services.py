@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -22,6 +23,9 @@ from core.services import model_update
 from tenants.keys import generate_key, hash_key, visible_prefix
 from tenants.models import ApiKey, ApiKeyScope, Domain, Membership, Role, Tenant, TenantStatus
 
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
 SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
 RESERVED_SLUGS = {
     "public",
@@ -37,6 +41,13 @@ RESERVED_SLUGS = {
 
 def tenant_domain_for(slug: str) -> str:
     return f"{slug.replace('_', '-')}.{settings.VIGIL_BASE_DOMAIN}"
+
+
+def tenant_base_url(request: HttpRequest, slug: str) -> str:
+    """The tenant's own origin, on the port this request came in on (dev servers)."""
+    port = request.get_port()
+    suffix = "" if port in ("80", "443") else f":{port}"
+    return f"{settings.VIGIL_PUBLIC_SCHEME}://{tenant_domain_for(slug)}{suffix}"
 
 
 def _validate_slug(slug: str) -> None:

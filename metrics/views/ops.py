@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import UTC, datetime
 from decimal import Decimal
+from urllib.parse import urlencode
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 
 # The ops console puts every app's numbers side by side: SLA status comes from alerts
 # (an import-linter exception in pyproject.toml says so).
@@ -15,17 +16,10 @@ from alerts.slo.selectors import SlaReportLine, sla_report_all_tenants
 from core.roles import staff_page
 from core.views_helpers import render_page
 from metrics.selectors.ops import TenantMetricsRow, tenant_metrics_all_tenants
-from tenants.services import tenant_domain_for
 
 # Spend today above this share of its projection (for the elapsed part of the day) is flagged;
 # DESIGN.md: budgets alert when daily spend runs 20% over the forecast.
 OVER_PROJECTION = 1.2
-
-
-def _tenant_base_url(request: HttpRequest, slug: str) -> str:
-    port = request.get_port()
-    suffix = "" if port in ("80", "443") else f":{port}"
-    return f"{settings.VIGIL_PUBLIC_SCHEME}://{tenant_domain_for(slug)}{suffix}"
 
 
 def _projection_status(row: TenantMetricsRow) -> tuple[str, str]:
@@ -64,18 +58,17 @@ def ops_overview(request: HttpRequest) -> HttpResponse:
     tenants = []
     for row in rows:
         css, label = _projection_status(row)
-        base = _tenant_base_url(request, row.slug)
+        open_url = reverse("ops:tenant-open", args=[row.slug])
         tenants.append(
             {
                 "row": row,
                 "projection_css": css,
                 "projection_label": label,
-                "url": f"{base}/",
-                "cost_url": f"{base}/cost/?range=24h",
-                "latency_url": f"{base}/latency/?range=24h",
-                "quality_url": f"{base}/quality/?range=24h",
-                "reliability_url": f"{base}/reliability/?range=24h",
-                "safety_url": f"{base}/safety/?range=24h",
+                "url": open_url,
+                **{
+                    f"{page}_url": f"{open_url}?{urlencode({'next': f'/{page}/?range=24h'})}"
+                    for page in ("cost", "latency", "quality", "reliability", "safety")
+                },
                 "sla": _sla_status(sla_lines.get(row.slug, [])),
             }
         )

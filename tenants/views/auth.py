@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from compliance.services import audit_record
+from core.exceptions import ApplicationError
 from core.middleware import client_ip
 from tenants.login_guard import login_blocked, login_failure_record, login_success_record
 from tenants.selectors import membership_role, memberships_of_user
+from tenants.staff_handoff import staff_handoff_redeem
 
 
 class LoginView(auth_views.LoginView):
@@ -119,3 +123,21 @@ def _tenant_url(request: HttpRequest, domain: str) -> str:
     default_port = "443" if request.is_secure() else "80"
     suffix = f":{port}" if port and port != default_port else ""
     return f"{request.scheme}://{domain}{suffix}/"
+
+
+def staff_enter(request: HttpRequest) -> HttpResponse:
+    """Tenant host: redeem an ops-console handoff token and log the staff user in."""
+    tenant = getattr(request, "tenant", None)
+    if tenant is None:
+        return render(request, "errors/not_found.html", status=404)
+    try:
+        handoff = staff_handoff_redeem(
+            token=str(request.GET.get("token", "")), tenant_slug=tenant.schema_name
+        )
+    except ApplicationError as exc:
+        return render(request, "errors/forbidden.html", {"message": exc.message}, status=403)
+    login(request, handoff.user, backend="django.contrib.auth.backends.ModelBackend")
+    next_path = str(request.GET.get("next", "/"))
+    if not url_has_allowed_host_and_scheme(next_path, allowed_hosts=None):
+        next_path = "/"
+    return HttpResponseRedirect(next_path)

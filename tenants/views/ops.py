@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.exceptions import ApplicationError
@@ -12,6 +15,8 @@ from core.views_helpers import form_errors_from, form_field_errors, render_page
 from tenants import selectors, services
 from tenants.forms import TenantCreateForm
 from tenants.models import TenantStatus
+from tenants.services import tenant_base_url
+from tenants.staff_handoff import staff_handoff_token_create
 
 
 def _context(**extra: object) -> dict[str, object]:
@@ -70,3 +75,15 @@ def tenant_status(request: HttpRequest, slug: str) -> HttpResponse:
     return render_page(
         request, "tenants/ops_tenants.html", "tenants/_ops_tenants.html", _context(errors=errors)
     )
+
+
+@staff_page
+def tenant_open(request: HttpRequest, slug: str) -> HttpResponse:
+    """Open a tenant's pages as staff: hand the login over to the tenant's host."""
+    tenant = selectors.tenant_get_by_slug(slug=slug)
+    token = staff_handoff_token_create(user=request.user, tenant_slug=tenant.schema_name)  # type: ignore[arg-type]
+    next_path = request.GET.get("next", "/")
+    if not next_path.startswith("/") or next_path.startswith("//"):
+        next_path = "/"
+    query = urlencode({"token": token, "next": next_path})
+    return redirect(f"{tenant_base_url(request, tenant.schema_name)}/staff/enter?{query}")
