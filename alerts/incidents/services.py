@@ -30,6 +30,22 @@ def _slug() -> str:
     return str(getattr(connection, "schema_name", "public"))
 
 
+def _audit_engine_change(
+    *, incident: Incident, action: str, before: dict[str, Any] | None, after: dict[str, Any]
+) -> None:
+    """Audit what the evaluation engine did on its own (people's actions name the person)."""
+    audit_record(
+        tenant_slug=_slug(),
+        action=action,
+        object_type="incident",
+        object_id=incident.pk,
+        before=before,
+        after=after,
+        actor_type="system",
+        actor_label="alert engine",
+    )
+
+
 def timeline_add(
     *, incident: Incident, at: datetime, kind: str, message: str, data: dict[str, Any] | None = None
 ) -> IncidentEvent:
@@ -134,6 +150,18 @@ def incident_open(
         f"({rule.get_comparison_display()} {_fmt(threshold)})",
         data={"value": value, "threshold": threshold},
     )
+    _audit_engine_change(
+        incident=incident,
+        action="alerts.incident_opened",
+        before=None,
+        after={
+            "rule": rule.name,
+            "split_key": split_key,
+            "severity": severity,
+            "value": value,
+            "threshold": threshold,
+        },
+    )
     if notify:
         notifications_queue(incident=incident, kind="opened", now=now)
     return incident
@@ -157,17 +185,30 @@ def incident_escalate(
         message=f"{previous} -> {severity} at {_fmt(value)}",
         data={"value": value},
     )
+    _audit_engine_change(
+        incident=incident,
+        action="alerts.incident_escalated",
+        before={"severity": previous},
+        after={"severity": severity, "value": value, "threshold": threshold},
+    )
     if severity == "critical" and incident.status == IncidentStatus.OPEN:
         notifications_queue(incident=incident, kind="escalated", now=now)
     return incident
 
 
 def incident_resolve_auto(*, incident: Incident, value: float | None, now: datetime) -> Incident:
+    previous_status = incident.status
     Incident.objects.filter(pk=incident.pk).update(
         status=IncidentStatus.RESOLVED, resolved_at=now, resolution="auto", value=value
     )
     incident.status, incident.resolved_at, incident.resolution = "resolved", now, "auto"
     timeline_add(incident=incident, at=now, kind="resolved", message=f"cleared at {_fmt(value)}")
+    _audit_engine_change(
+        incident=incident,
+        action="alerts.incident_resolved_auto",
+        before={"status": previous_status},
+        after={"status": "resolved", "resolution": "auto", "value": value},
+    )
     if incident.last_notified_at is not None:
         notifications_queue(incident=incident, kind="resolved", now=now)
     return incident

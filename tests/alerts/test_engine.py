@@ -19,6 +19,7 @@ from alerts.rules.models import AlertRule, Channel, RuleState
 from alerts.rules.services import alert_rule_create
 from alerts.slo.selectors import sla_report_all_tenants, slo_statuses
 from alerts.slo.services import slo_create
+from compliance.models import AuditEntry
 from metrics.quality.models import QualityFinding
 from tests.alerts.traffic import load, traffic
 
@@ -292,3 +293,25 @@ def test_create_default_alert_rules_command(tenant: Any) -> None:
     assert "alpha: default rules created" in out.getvalue()
     with tenant_context(tenant):
         assert AlertRule.objects.filter(is_default=True).count() == 7
+
+
+def test_automatic_open_and_resolve_are_audited(tenant: Any, ev: Callable[..., Any]) -> None:
+    with tenant_context(tenant):
+        _failing_traffic(NOW - timedelta(hours=1), NOW + timedelta(minutes=5))
+        load(traffic(start=NOW + timedelta(minutes=5), end=NOW + timedelta(hours=1), every_s=10))
+        alert_rule_create(data=ERRORS)
+    ev(NOW)
+    ev(NOW + timedelta(minutes=1))
+    opened = AuditEntry.objects.get(chain=tenant.schema_name, action="alerts.incident_opened")
+    assert opened.actor_type == "system" and opened.actor_label == "alert engine"
+    assert opened.after["severity"] == "warning" and opened.after["rule"] == "errors"
+    ev(NOW + timedelta(minutes=20))
+    ev(NOW + timedelta(minutes=21))
+    with tenant_context(tenant):
+        (incident,) = Incident.objects.all()
+        assert incident.status == "resolved" and incident.resolution == "auto"
+    resolved = AuditEntry.objects.get(
+        chain=tenant.schema_name, action="alerts.incident_resolved_auto"
+    )
+    assert resolved.object_id == str(incident.pk) == opened.object_id
+    assert resolved.before == {"status": "open"}

@@ -46,6 +46,10 @@ class Command(BaseCommand):
             # Provided by the metrics app (a command, so tenants does not import metrics).
             slugs = [f"--tenant={spec.slug}" for spec in DEMO_TENANTS]
             call_command("seed_demo_traffic", *slugs, stdout=self.stdout)
+            # Rate cards and last month's closed statement (billing's own command), so the
+            # billing pages and the chargeback export have something to show.
+            tenants = ",".join(spec.slug for spec in DEMO_TENANTS)
+            call_command("seed_billing_demo", f"--tenants={tenants}", stdout=self.stdout)
         if not options["quiet_logins"]:
             self._print_logins()
 
