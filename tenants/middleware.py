@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import set_urlconf
@@ -26,6 +28,8 @@ from core.request_context import update_actor
 from tenants.models import Domain, Tenant
 from tenants.selectors import api_key_resolve, membership_role
 from tenants.services import api_key_mark_used
+
+logger = logging.getLogger(__name__)
 
 KEYLESS_API_PREFIXES = ("/api/schema", "/api/docs", "/api/health")
 
@@ -51,8 +55,27 @@ def _api_error(message: str, status: int) -> JsonResponse:
     return response
 
 
+def _database_unavailable(request: HttpRequest) -> HttpResponse:
+    """503 + Retry-After while PostgreSQL is unreachable (restart, failover): clients retry
+    with the same event ids, so nothing is lost and nothing is counted twice."""
+    message = "Storage is unavailable; nothing was stored. Retry later."
+    if request.path.startswith("/api/"):
+        response: HttpResponse = JsonResponse({"error": message, "details": {}}, status=503)
+    else:
+        response = HttpResponse(message, status=503, content_type="text/plain")
+    response["Retry-After"] = "5"
+    return response
+
+
 class TenantResolutionMiddleware(TenantMainMiddleware):
     def process_request(self, request: HttpRequest) -> HttpResponse | None:
+        try:
+            return self._resolve(request)
+        except DatabaseError:
+            logger.exception("tenant resolution failed: database unavailable")
+            return _database_unavailable(request)
+
+    def _resolve(self, request: HttpRequest) -> HttpResponse | None:
         tenant_connection().set_schema_to_public()
         request.tenant = None  # type: ignore[attr-defined]
         request.api_key = None  # type: ignore[attr-defined]
