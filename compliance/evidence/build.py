@@ -113,13 +113,14 @@ def evidence_export_build(*, export_id: int) -> EvidenceExport:
         return export
     EvidenceExport.objects.filter(pk=export.pk).update(status=ExportStatus.RUNNING, progress=1)
     label = f"evidence export worker (for {export.requested_by_label})"
+    # A worker killed mid-build (the task is then redelivered) left its partial file.
+    _partials_remove(slug, export.pk)
     with acting_as(label):
         try:
             _build(export, slug)
         except Exception as exc:  # the page must show why, whatever went wrong
             logger.exception("evidence export %s of %s failed", export.pk, slug)
-            for partial in exports_dir(slug).glob(".*.partial"):
-                partial.unlink(missing_ok=True)
+            _partials_remove(slug, export.pk)
             EvidenceExport.objects.filter(pk=export.pk).update(
                 status=ExportStatus.FAILED,
                 message=str(getattr(exc, "message", exc))[:500],
@@ -127,6 +128,12 @@ def evidence_export_build(*, export_id: int) -> EvidenceExport:
             )
     export.refresh_from_db()
     return export
+
+
+def _partials_remove(slug: str, export_id: int) -> None:
+    """Unfinished files of this export only (other exports may be building beside it)."""
+    for partial in exports_dir(slug).glob(f".export-{export_id}-*.partial"):
+        partial.unlink(missing_ok=True)
 
 
 def _build(export: EvidenceExport, slug: str) -> None:
@@ -163,7 +170,7 @@ def _build(export: EvidenceExport, slug: str) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     start, end = export.period_start, export.period_end
     name = f"vigil-evidence-{slug}-{start:%Y%m%d}-{end:%Y%m%d}-{uuid.uuid4().hex[:12]}.zip"
-    partial = folder / f".{name}.partial"
+    partial = folder / f".export-{export.pk}-{name}.partial"
     counts: dict[str, int] = {}
     audit: dict[str, Any] = {}
     with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as zf:
