@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from metrics.quality.sampling_rates import DEFAULT_WEEKLY_MINIMUM
+
 DEFAULT_SAMPLE_RATE = 0.005
 JUDGE_FEATURE = "vigil-judge"
 
@@ -22,7 +24,7 @@ class SamplingPolicy(models.Model):
 
     feature = models.CharField(max_length=128, unique=True, blank=True, default="")
     rate = models.FloatField(default=DEFAULT_SAMPLE_RATE)
-    category_weekly_minimum = models.IntegerField(default=50)
+    category_weekly_minimum = models.IntegerField(default=DEFAULT_WEEKLY_MINIMUM)
     include_flagged = models.BooleanField(default=True)
     category_rates = models.JSONField(default=dict, blank=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -3,10 +3,12 @@
 The decision is a pure function of the event id and the policy's rates, so the
 same event is in or out whichever worker sees it and however often ingestion is
 retried (the hash is metrics.sampling.sample_point, the one ingestion uses for
-content storage). Stratification keeps small categories measurable: once a day
-`sampling_rates_refresh` raises a category's rate so that last week's volume
-would have yielded `category_weekly_minimum` samples. Events flagged by the
-client for review (`attributes.review` true) are always sampled.
+content storage). Once a day `sampling_rates_refresh` raises two kinds of
+category rates (the rule, shared with the drift benchmark, is in
+sampling_rates.py): a small category's, so that last week's volume would have
+yielded `category_weekly_minimum` samples (stratification), and an at-risk
+category's, whose drift statistic is climbing (adaptive sampling). Events
+flagged by the client for review (`attributes.review` true) are always sampled.
 
 Ingestion calls `sampling_decide(...)`; policy lookups are cached in-process
 for a minute so the hot path does not query the database per event.
@@ -15,6 +17,7 @@ for a minute so the hot path does not query the database per event.
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from datetime import timedelta
 from typing import Any
 
@@ -27,11 +30,11 @@ from core.exceptions import ApplicationError
 from core.services import model_update
 from metrics.models import Event
 from metrics.quality.models import DEFAULT_SAMPLE_RATE, JUDGE_FEATURE, SamplingPolicy
+from metrics.quality.sampling_rates import category_rate
 from metrics.sampling import sample_point
 
 _CACHE_TTL_S = 60.0
 _cache: dict[str, tuple[float, dict[str, dict[str, Any]]]] = {}
-MAX_CATEGORY_RATE = 0.5
 
 
 def _schema() -> str:
@@ -154,11 +157,18 @@ def sampling_policy_set(
     return policy
 
 
-def sampling_rates_refresh(*, tenant_slug: str, now: Any = None) -> int:
-    """Recompute per-category boosted rates from the last 7 days' volume. Returns policies changed.
+def sampling_rates_refresh(
+    *,
+    tenant_slug: str,
+    now: Any = None,
+    at_risk: Collection[tuple[str, str]] = (),
+) -> int:
+    """Recompute per-category raised rates from the last 7 days' volume. Returns policies changed.
 
-    A category whose weekly volume times the base rate falls short of the
-    minimum gets rate = minimum / volume (capped at 50%).
+    The rule is sampling_rates.category_rate: a category whose weekly volume x
+    rate falls short of the policy's minimum gets rate = minimum / volume, and a
+    (feature, category) series the drift job marked at risk (`at_risk`) is
+    graded AT_RISK_FACTOR times more; both capped at 50%.
     """
     now = now or timezone.now()
     since = now - timedelta(days=7)
@@ -172,19 +182,25 @@ def sampling_rates_refresh(*, tenant_slug: str, now: Any = None) -> int:
     policies = {p.feature: p for p in SamplingPolicy.objects.all()}
     if "" not in policies:
         policies[""] = SamplingPolicy.objects.create(feature="", rate=DEFAULT_SAMPLE_RATE)
-    features = {f for f, _ in volumes}
+    risky = set(at_risk)
     new_rates: dict[str, dict[str, float]] = {key: {} for key in policies}
+    watched: dict[str, set[str]] = {key: set() for key in policies}
     for (feature, category), volume in volumes.items():
         key = feature if feature in policies else ""
         policy = policies[key]
-        if volume <= 0 or volume * policy.rate >= policy.category_weekly_minimum:
-            continue
-        boosted = min(MAX_CATEGORY_RATE, policy.category_weekly_minimum / volume)
-        if boosted > policy.rate:
-            # The default policy's boosts are keyed by category only when one feature
-            # owns it; with several features sharing the default, the largest boost wins.
+        if (feature, category) in risky:
+            watched[key].add(category)
+        raised = category_rate(
+            base_rate=policy.rate,
+            weekly_volume=volume,
+            weekly_minimum=policy.category_weekly_minimum,
+            at_risk=(feature, category) in risky,
+        )
+        if raised > policy.rate:
+            # The default policy's raises are keyed by category only; with several
+            # features sharing it, the largest raise wins.
             current = new_rates[key].get(category, 0.0)
-            new_rates[key][category] = round(max(current, boosted), 6)
+            new_rates[key][category] = round(max(current, raised), 6)
     changed = 0
     with transaction.atomic():
         for key, policy in sorted(policies.items()):
@@ -201,7 +217,7 @@ def sampling_rates_refresh(*, tenant_slug: str, now: Any = None) -> int:
                     object_type="sampling_policy",
                     object_id=key or "(default)",
                     before=before,
-                    after={"category_rates": new_rates[key], "features_seen": len(features)},
+                    after={"category_rates": new_rates[key], "at_risk": sorted(watched[key])},
                 )
                 changed += 1
     sampling_cache_clear()
