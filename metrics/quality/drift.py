@@ -6,13 +6,15 @@ Two checks run per series (method in drift_detector.py and docs/quality.md):
   or every feature when it names none), the days since the release against
   the days before it, with a tighter false-alarm budget spread over only the
   watch period, so a release's regression is flagged sooner.
-Findings are opened, updated and resolved here (audited); alerts reads them
-through selectors.quality_findings_active().
+Findings are opened, updated and resolved here (audited, through findings.py);
+alerts reads them through selectors.quality_findings_active(). Series whose
+statistic is climbing towards an alarm come back as `at_risk`, and the daily
+task raises their sampling rate (adaptive sampling, sampling_rates.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -36,6 +38,8 @@ class DriftCheckResult:
     opened: int = 0
     updated: int = 0
     resolved: int = 0
+    # (feature, category) series whose statistic is climbing: sampled more from tomorrow
+    at_risk: set[tuple[str, str]] = field(default_factory=set)
 
 
 def _finding_values(result: DriftResult, method: str) -> dict[str, Any]:
@@ -69,6 +73,8 @@ def _apply(
     now: datetime,
     out: DriftCheckResult,
 ) -> None:
+    if result.at_risk:
+        out.at_risk.add((key.feature, key.content_category))
     if result.alarm:
         _, opened = finding_raise(
             tenant_slug=tenant_slug,

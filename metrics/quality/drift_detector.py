@@ -10,10 +10,12 @@ Method (docs/quality.md, "Drift detection"):
    one score sigma_e^2 (pooled from per-day sums of squares) and the
    between-day variance tau^2 (day-to-day swings beyond sampling noise:
    traffic mix, weekdays), by the method of moments.
-2. Consecutive monitored days are pooled into blocks of at least
+2. Consecutive monitored days are pooled into blocks spanning a fixed number
+   of days, set from the baseline's volume so a block holds about
    `min_block_n` grades (one day for a busy category, several for a small
    one), because a pass rate near 94% from a few dozen grades is far too
-   skewed for normal tails. Each block b gives
+   skewed for normal tails; a block also waits until it has `min_block_n`
+   grades. Each block b gives
    z_b = (mean_b - mu0') / sqrt(sigma_e^2 / n_b + tau^2 / days_b), clipped to
    +-z_clip (a robust CUSUM: one freak day cannot raise an alarm alone), where
    mu0' = mu0 - guard x SE(mu0) protects small categories from a baseline that
@@ -27,7 +29,13 @@ Method (docs/quality.md, "Drift detection"):
    expected number of false alarms across all of a tenant's series stays
    under the target (an ARL-calibrated, Bonferroni-style split of the
    false-alarm budget). A finding closes when S falls to h/4 (hysteresis).
-5. At an alarm the change is estimated over the current excursion (from the
+5. Adaptive sampling: once S reaches `at_risk_fraction` x h the result says
+   `at_risk`, and the daily job grades that series more from the next day
+   (sampling_rates.py). z is standardized by each block's own count and the
+   count depends only on the past, so in control the z are still N(0, 1) and,
+   with blocks of fixed length in days, the false-alarm calibration holds;
+   under a drift the extra grades make S climb faster.
+6. At an alarm the change is estimated over the current excursion (from the
    day after the CUSUM last stood at zero): the weighted mean of those days
    minus mu0, with a normal 95% interval from the same variance model, and
    the excursion's first day is reported as the start date.
@@ -68,6 +76,7 @@ class DriftParams:
     min_block_n: int = 300  # pool days until a block has this many grades (normality)
     z_clip: float = 3.0  # robust CUSUM: one block moves S by at most this
     baseline_guard_se: float = 1.5  # shift mu0 down by this many standard errors
+    at_risk_fraction: float = 0.3  # S >= this x h marks the series at risk (more sampling)
 
 
 @dataclass(frozen=True)
@@ -91,6 +100,7 @@ class DriftResult:
     ci_low: float = 0.0
     ci_high: float = 0.0
     days_in_excursion: int = 0
+    at_risk: bool = False  # S is past at_risk_fraction x h: grade more of this series
 
 
 def arl0_siegmund(k: float, h: float) -> float:
@@ -159,17 +169,22 @@ def cusum_run(
     *,
     k: float,
     min_block_n: int = 1,
+    min_block_days: int = 1,
     z_clip: float = math.inf,
     guard_se: float = 0.0,
 ) -> tuple[float, int | None, list[float]]:
     """(S on the last day, index of the first day of the current excursion, S per day).
 
-    Days are pooled into blocks of at least `min_block_n` grades; S moves when a
-    block completes (an incomplete last block waits for more data).
+    Days are pooled into blocks of at least `min_block_days` days and
+    `min_block_n` grades; S moves when a block completes (an incomplete last
+    block waits for more data). Spanning a fixed number of days keeps the
+    in-control number of blocks per day, and so the false-alarm calibration,
+    unchanged when sampling raises a series' grades (adaptive sampling makes
+    each block more informative, not more frequent).
     """
-    mu0 = baseline.mean - guard_se * math.sqrt(
-        baseline.var_event / baseline.n + baseline.var_day / baseline.days
-    )
+    # The baseline mean's own variance: every block is compared with the same estimate.
+    var_mu0 = baseline.var_event / baseline.n + baseline.var_day / baseline.days
+    mu0 = baseline.mean - guard_se * math.sqrt(var_mu0)
     s = 0.0
     start: int | None = None
     path = []
@@ -180,8 +195,8 @@ def cusum_run(
         block_len += 1
         n += d.n
         total += d.total
-        if n >= min_block_n and n > 0:
-            sd = math.sqrt(baseline.var_event / n + baseline.var_day / block_len)
+        if n >= min_block_n and n > 0 and block_len >= min_block_days:
+            sd = math.sqrt(baseline.var_event / n + baseline.var_day / block_len + var_mu0)
             z = max(-z_clip, min(z_clip, (total / n - mu0) / sd))
             s_new = max(0.0, s - z - k)
             if s == 0.0 and s_new > 0.0:
@@ -231,11 +246,13 @@ def drift_evaluate(
         baseline,
         k=params.k,
         min_block_n=params.min_block_n,
+        min_block_days=block_days(baseline, params.min_block_n),
         z_clip=params.z_clip,
         guard_se=params.baseline_guard_se,
     )
+    at_risk = s >= params.at_risk_fraction * h
     if s <= h or start is None:
-        return DriftResult(False, s, h, baseline)
+        return DriftResult(False, s, h, baseline, at_risk=at_risk)
     excursion = [d for d in window[start:] if d.n > 0]
     n = sum(d.n for d in excursion)
     current = sum(d.total for d in excursion) / n
@@ -257,6 +274,7 @@ def drift_evaluate(
         ci_low=100 * (delta - Z95 * se),
         ci_high=100 * (delta + Z95 * se),
         days_in_excursion=len(window) - start,
+        at_risk=True,
     )
 
 

@@ -37,16 +37,17 @@ def grade_one(grade_id: int) -> str:
 
 @shared_task(name="metrics.quality.daily", time_limit=1800, soft_time_limit=1700)
 def daily() -> dict[str, int]:
-    """Sampling rates, the week's calibration set, agreement and drift checks."""
+    """Drift checks, then sampling rates (at-risk series graded more), calibration, agreement."""
     slug = _slug()
-    rates = sampling_rates_refresh(tenant_slug=slug)
+    drift = drift_check(tenant_slug=slug)
+    rates = sampling_rates_refresh(tenant_slug=slug, at_risk=drift.at_risk)
     drawn = calibration_week_draw(tenant_slug=slug)
     agreement = agreement_check(tenant_slug=slug)
-    drift = drift_check(tenant_slug=slug)
     return {
         "rates_changed": rates,
         "calibration_items": drawn,
         "agreement_findings": agreement,
         "drift_opened": drift.opened,
         "drift_resolved": drift.resolved,
+        "drift_at_risk": len(drift.at_risk),
     }

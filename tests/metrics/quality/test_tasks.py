@@ -39,4 +39,5 @@ def test_grade_pending_and_daily_run_in_the_tenant_schema(in_alpha) -> None:
         "agreement_findings",
         "drift_opened",
         "drift_resolved",
+        "drift_at_risk",
     }
