@@ -16,7 +16,8 @@ Method (docs/quality.md, "Drift detection"):
    one), because a pass rate near 94% from a few dozen grades is far too
    skewed for normal tails; a block also waits until it has `min_block_n`
    grades. Each block b gives
-   z_b = (mean_b - mu0') / sqrt(sigma_e^2 / n_b + tau^2 / days_b), clipped to
+   z_b = (mean_b - mu0') / sqrt(sigma_e^2 / n_b + tau^2 / days_b + SE(mu0)^2)
+   (every block is compared with the same estimated baseline), clipped to
    +-z_clip (a robust CUSUM: one freak day cannot raise an alarm alone), where
    mu0' = mu0 - guard x SE(mu0) protects small categories from a baseline that
    came out high by chance.
@@ -32,9 +33,11 @@ Method (docs/quality.md, "Drift detection"):
 5. Adaptive sampling: once S reaches `at_risk_fraction` x h the result says
    `at_risk`, and the daily job grades that series more from the next day
    (sampling_rates.py). z is standardized by each block's own count and the
-   count depends only on the past, so in control the z are still N(0, 1) and,
-   with blocks of fixed length in days, the false-alarm calibration holds;
-   under a drift the extra grades make S climb faster.
+   count depends only on the past, so in control its sampling noise stays
+   standard normal; the baseline's error, common to all blocks, is bounded by
+   SE(mu0)^2 above; and blocks of fixed length in days keep their number per
+   day. So the false-alarm calibration holds, while under a drift the extra
+   grades make S climb faster.
 6. At an alarm the change is estimated over the current excursion (from the
    day after the CUSUM last stood at zero): the weighted mean of those days
    minus mu0, with a normal 95% interval from the same variance model, and
