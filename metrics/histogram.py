@@ -16,7 +16,9 @@ function in SQL so that rollups are computed next to the data.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping
+from itertools import accumulate
 
 BASE = 1.02
 LOG_BASE = math.log(BASE)
@@ -98,29 +100,28 @@ def percentile(hist: Mapping[int, int], q: float) -> float | None:
 
 def percentiles(hist: Mapping[int, int], qs: Iterable[float]) -> list[float | None]:
     items = sorted((i, c) for i, c in hist.items() if c > 0)
-    n = sum(c for _, c in items)
     quantiles = list(qs)
-    if n == 0:
+    if not items:
         return [None for _ in quantiles]
+    indexes = [i for i, _ in items]
+    cumulative = list(accumulate(c for _, c in items))  # events up to and including each bucket
+    n = cumulative[-1]
     results: list[float | None] = []
     for q in quantiles:
         if not 0 <= q <= 1:
             raise ValueError("quantile must be between 0 and 1")
         rank = q * (n - 1)
         low, high = math.floor(rank), math.ceil(rank)
-        low_value = _value_at_rank(items, low)
-        high_value = low_value if high == low else _value_at_rank(items, high)
+        low_value = _value_at_rank(indexes, cumulative, low)
+        high_value = low_value if high == low else _value_at_rank(indexes, cumulative, high)
         results.append(low_value + (high_value - low_value) * (rank - low))
     return results
 
 
-def _value_at_rank(items: list[tuple[int, int]], rank: int) -> float:
-    seen = 0
-    for index, count in items:
-        seen += count
-        if rank < seen:
-            return bucket_value(index)
-    return bucket_value(items[-1][0])
+def _value_at_rank(indexes: list[int], cumulative: list[int], rank: int) -> float:
+    """Value of the event at 0-based `rank`: the first bucket whose running count passes it."""
+    position = bisect_right(cumulative, rank)
+    return bucket_value(indexes[min(position, len(indexes) - 1)])
 
 
 def cumulative_le(hist: Mapping[int, int], bounds_ms: Iterable[float]) -> list[tuple[float, int]]:

@@ -191,19 +191,25 @@ def histograms(
         group.append(f"date_trunc('day', {time_col})" if f.bucket == "day" else time_col)
     if by:
         group.append(f"r.{check_dimension(by)}")
-    select = ", ".join([*group, "u.b", "sum(u.c)"])
-    group_sql = ", ".join([*group, "u.b"])
+    keys = [f"k{n}" for n in range(len(group))]
+    inner = ", ".join([*(f"{g} AS {k}" for g, k in zip(group, keys, strict=True)), "u.b"])
+    # One row per key with the merged histogram as two arrays: the per-bucket rows
+    # would each carry (and make Python parse) the key's timestamp again.
+    outer_group = f" GROUP BY {', '.join(keys)}" if keys else ""
+    # Only constants and column names are interpolated (S608).
     sql = (
-        f"SELECT {select} FROM {table} r, "  # noqa: S608 (constants only)
+        f"SELECT {', '.join([*keys, ''])}array_agg(b ORDER BY b), array_agg(c ORDER BY b) "  # noqa: S608
+        f"FROM (SELECT {inner}, sum(u.c) AS c FROM {table} r, "
         f"unnest(r.{metric}_buckets, r.{metric}_counts) AS u(b, c) "
-        f"WHERE {where} GROUP BY {group_sql}"
+        f"WHERE {where} GROUP BY {', '.join([*keys, 'u.b'])}) x{outer_group}"
     )
     out: dict[tuple[Any, ...], histogram.Histogram] = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for row in cursor.fetchall():
-            key = tuple(row[: len(group)])
-            out.setdefault(key, {})[int(row[-2])] = int(row[-1])
+            if row[-2] is None:  # no rows at all (an aggregate without GROUP BY)
+                continue
+            out[tuple(row[: len(keys)])] = dict(zip(row[-2], map(int, row[-1]), strict=True))
     return out
 
 

@@ -95,9 +95,11 @@ def latency_series(
     series = Series(buckets=buckets, bucket=f.bucket)
     hists = histograms(f, metric=metric, by=by, by_time=True)
     if by is None:
-        for name, q in QUANTILES.items():
-            values = {key[0]: histogram.percentile(h, q) for key, h in hists.items()}
-            series.lines[name] = [values.get(b) for b in buckets]
+        per_bucket = {
+            key[0]: histogram.percentiles(h, QUANTILES.values()) for key, h in hists.items()
+        }
+        for n, name in enumerate(QUANTILES):
+            series.lines[name] = [per_bucket[b][n] if b in per_bucket else None for b in buckets]
         return series
     if quantile not in QUANTILES:
         raise ApplicationError("Invalid filter.", details={"quantile": "Use p50, p95 or p99."})
