@@ -56,6 +56,7 @@ SHARED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI as static files: no CDN, no inline script
     "django_htmx",
     "billing",
     "metrics",
@@ -96,9 +97,13 @@ DATABASE_ROUTERS = ["core.db_router.VigilSchemaRouter", "django_tenants.routers.
 TENANT_LIMIT_SET_CALLS = True
 
 MIDDLEWARE = [
+    # Security headers first, so that every answer carries them: also the ones tenant
+    # resolution gives before any view runs (unknown host, missing API key, 503).
+    "core.middleware.ContentSecurityPolicyMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.middleware.RequestContextMiddleware",
     "tenants.middleware.TenantResolutionMiddleware",
-    "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -106,7 +111,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "tenants.middleware.MemberRoleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
@@ -155,6 +159,29 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (core.middleware): scripts, styles, fetches and frames from
+# Vigil's own origin only. No 'unsafe-inline': templates carry no inline script, event
+# handler or style attribute (static/js/vigil.js applies data-width/data-confirm), htmx
+# is told not to inject its indicator <style> (htmx-config in base.html), and the API
+# docs page serves Swagger UI from static files (drf-spectacular-sidecar) with its
+# start-up script as a separate file. data: images are uPlot's and Swagger UI's icons.
+VIGIL_CONTENT_SECURITY_POLICY = os.environ.get(
+    "VIGIL_CONTENT_SECURITY_POLICY",
+    "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "connect-src 'self'",
+            "font-src 'self'",
+            "frame-ancestors 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "object-src 'none'",
+        ]
+    ),
+)
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
 # Every tenant is a subdomain of the base domain, so HSTS must cover subdomains.
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
@@ -236,6 +263,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Report LLM calls and read the five metric layers of your tenant.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Celery -----------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The REST API, served on every host; the API key decides the tenant."""
 
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from alerts.api.budget import BudgetCheckView
 from core.views import health
@@ -11,7 +11,8 @@ from tenants.api import TenantInfoView
 urlpatterns = [
     path("api/health", health, name="api-health"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The split view serves Swagger UI's start-up script as its own file (?script): CSP-safe.
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/tenant", TenantInfoView.as_view(), name="api-tenant"),
     *quality_api_urlpatterns,  # POST /api/v1/deployments, GET /api/v1/quality/findings
     path("", include("metrics.ingest.urls")),  # POST /api/v1/events

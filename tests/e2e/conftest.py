@@ -15,7 +15,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
 CHROMIUM = os.environ.get("VIGIL_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -53,18 +53,43 @@ def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:
             instance.close()
 
 
+# Reports every Content-Security-Policy violation of every page (and frame) to the test.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__vigilCspViolation(
+    `${e.violatedDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber}`
+  );
+});
+"""
+
+
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="en-US")
     context.set_default_timeout(15_000)
+    violations: list[str] = []
+
+    def report_violation(text: str) -> None:
+        violations.append(text)
+
+    context.expose_function("__vigilCspViolation", report_violation)
+    context.add_init_script(REPORT_CSP_VIOLATIONS)
     page = context.new_page()
+    page.vigil_csp_violations = violations  # type: ignore[attr-defined]
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    def csp_console_message(msg: ConsoleMessage) -> None:
+        if "Content Security Policy" in msg.text:
+            violations.append(msg.text)
+
+    page.on("console", csp_console_message)
     try:
         yield page
     finally:
         context.close()
     assert not errors, f"JavaScript errors on the pages: {errors}"
+    assert not violations, f"Content-Security-Policy violations: {violations}"
 
 
 def host_url(live_server_url: str, host: str) -> str:

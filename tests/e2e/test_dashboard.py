@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from django_tenants.utils import tenant_context
-from playwright.sync_api import Page, expect
+from playwright.sync_api import ConsoleMessage, Page, expect
 
 from core.db import tenant_connection
 from metrics import selectors as s
@@ -268,3 +268,80 @@ def test_staff_compares_tenants_in_the_ops_console(
         page.click("button[type=submit]")
     expect(page.locator(".banner-info")).to_contain_text("read-only")
     expect(page.locator("h1")).to_have_text("Alpha Corp")
+
+
+def test_pages_run_under_the_content_security_policy(
+    live_server_url: str,
+    alpha_with_traffic: tuple[Tenant, data.Seeded],
+    committed_db: None,
+    page: Page,
+) -> None:
+    """Overview, cost (with an htmx swap), latency, trace, the rule form and the API docs
+    under the strict CSP: no violation, no console error, and what the templates now say
+    with data attributes (bar widths, waterfall offsets) is applied."""
+    alpha, seeded = alpha_with_traffic
+    console: list[str] = []
+
+    def console_problem(msg: ConsoleMessage) -> None:
+        if msg.location.get("url", "").endswith("/favicon.ico"):
+            return  # the browser's own guess; Vigil serves no favicon
+        if msg.type in ("error", "warning"):
+            console.append(f"{msg.type}: {msg.text} ({msg.location.get('url')})")
+
+    page.on("console", console_problem)
+    base = host_url(live_server_url, "alpha.localhost")
+    _log_in(page, base, _admin(alpha))
+    page.wait_for_url(f"{base}/")
+    _charts_drawn(page)
+    csp = page.evaluate(
+        "() => fetch(location.href).then(r => r.headers.get('content-security-policy'))"
+    )
+    assert "script-src 'self'" in csp
+
+    page.goto(f"{base}/cost/?range=7d")
+    _charts_drawn(page)
+    page.click(".segmented >> text=30d")
+    _swap_done(page, "range=30d")
+    bar = page.locator('[data-table="cost-breakdown"] .share-bar span').first
+    assert bar.evaluate("el => el.style.width") == bar.get_attribute("data-width")
+    assert bar.evaluate("el => el.getBoundingClientRect().width") > 0
+
+    page.goto(f"{base}/latency/?range=7d")
+    _charts_drawn(page)
+
+    page.goto(f"{base}/events/{seeded.agent_event_id}/")
+    page.click("text=Open trace")
+    page.wait_for_url(f"{base}/traces/**")
+    bars = page.locator('[data-table="waterfall"] .track .bar')
+    expect(bars).to_have_count(5)
+    lefts = bars.evaluate_all("els => els.map(el => el.style.left)")
+    assert all(left.endswith("%") for left in lefts) and len(set(lefts)) > 1
+
+    # The rule form's live preview: an htmx swap that brings a uPlot chart with it.
+    page.goto(f"{base}/alerts/rules/new/")
+    page.select_option("#r-metric", "latency_p95")
+    page.fill("#r-warn", "900")
+    page.dispatch_event("#r-warn", "change")
+    expect(page.locator("#rule-preview canvas").first).to_be_visible()
+
+    # Delete confirmations moved from onsubmit="" to data-confirm (static/js/vigil.js).
+    name = f"csp-{uuid.uuid4().hex[:6]}"
+    page.goto(f"{base}/alerts/channels/")
+    page.fill("#c-name", name)
+    page.select_option("#c-kind", "email")
+    page.fill("#c-target", "csp@alpha.test")
+    page.click("text=Add channel")
+    row = page.locator("tr", has_text=name)
+    expect(row).to_have_count(1)
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    row.locator("button", has_text="Delete").click()
+    expect(page.locator("tr", has_text=name)).to_have_count(1)  # dismissed: still there
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("tr", has_text=name).locator("button", has_text="Delete").click()
+    expect(page.locator("tr", has_text=name)).to_have_count(0)
+
+    page.goto(f"{base}/api/docs/")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Vigil API")
+
+    assert page.vigil_csp_violations == []  # type: ignore[attr-defined]
+    assert console == []
