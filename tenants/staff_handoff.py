@@ -6,6 +6,10 @@ console therefore hands over with a signed, short-lived, single-use token:
 the public host signs (staff user, tenant, nonce), the tenant host checks the
 signature, age, tenant and that the nonce was never used, then logs the user
 in. What staff can do there is unchanged: a read-only view, audited.
+
+The token travels in the URL of a redirect, so it can end up in access logs;
+by the time a log line is written it has been spent, and an unspent one dies
+after a minute, so a log reader cannot use it.
 """
 
 from __future__ import annotations
