@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: demo test lint typecheck migrations-check pytest install e2e-deps clean bench
+.PHONY: demo test lint typecheck migrations-check pytest install e2e-deps clean bench faults soak
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,15 @@ pytest: install
 
 bench: install
 	@echo "See benchmarks/README.md"
+
+## Long fault runs, not part of `make test` (a private PostgreSQL cluster restarted under
+## load, rollup workers killed): FAULTS_ARGS=--write-docs records them in docs/benchmarks.md.
+faults: install
+	$(BIN)/python benchmarks/faults.py $(FAULTS_ARGS)
+
+## 10-minute soak (gunicorn + worker + beat): SOAK_ARGS="--rate 2000 --write-docs".
+soak: install
+	$(BIN)/python benchmarks/soak.py $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) .vigil
