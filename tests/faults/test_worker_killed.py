@@ -57,7 +57,13 @@ def _python(code: str, env: dict[str, str] | None = None) -> subprocess.Popen[st
     return subprocess.Popen(
         [sys.executable, "-c", prelude + code],
         cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": database_url(), "LOG_LEVEL": "CRITICAL", **(env or {})},
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "core.settings",
+            "DATABASE_URL": database_url(),
+            "LOG_LEVEL": "CRITICAL",
+            **(env or {}),
+        },
         stdout=subprocess.PIPE,
         text=True,
     )
