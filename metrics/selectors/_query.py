@@ -191,12 +191,43 @@ def histograms(
         group.append(f"date_trunc('day', {time_col})" if f.bucket == "day" else time_col)
     if by:
         group.append(f"r.{check_dimension(by)}")
+    if table == "metrics_coarserollup":
+        return _merged_in_python(table, where, params, group, metric)
+    return _merged_in_sql(table, where, params, group, metric)
+
+
+def _merged_in_python(
+    table: str, where: str, params: list[Any], group: list[str], metric: str
+) -> dict[tuple[Any, ...], histogram.Histogram]:
+    """Fetch each row's sparse histogram and add them up here.
+
+    CoarseRollup reads are a few hundred to a few thousand rows (the projection keeps
+    only the dimensions asked for), and adding their arrays in Python is 2-4x faster
+    than unnesting, sorting and re-aggregating them in PostgreSQL (benchmarks/dashboard.py).
+    """
+    sql = (
+        f"SELECT {', '.join([*group, ''])}r.{metric}_buckets, r.{metric}_counts "  # noqa: S608
+        f"FROM {table} r WHERE {where}"
+    )
+    out: dict[tuple[Any, ...], histogram.Histogram] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for row in cursor.fetchall():
+            merged = out.setdefault(tuple(row[: len(group)]), {})
+            for index, count in zip(row[-2], row[-1], strict=True):
+                merged[index] = merged.get(index, 0) + count
+    return {key: hist for key, hist in out.items() if hist}
+
+
+def _merged_in_sql(
+    table: str, where: str, params: list[Any], group: list[str], metric: str
+) -> dict[tuple[Any, ...], histogram.Histogram]:
+    """Merge in PostgreSQL: HourlyRollup reads can span tens of thousands of rows."""
     keys = [f"k{n}" for n in range(len(group))]
     inner = ", ".join([*(f"{g} AS {k}" for g, k in zip(group, keys, strict=True)), "u.b"])
     # One row per key with the merged histogram as two arrays: the per-bucket rows
     # would each carry (and make Python parse) the key's timestamp again.
     outer_group = f" GROUP BY {', '.join(keys)}" if keys else ""
-    # Only constants and column names are interpolated (S608).
     sql = (
         f"SELECT {', '.join([*keys, ''])}array_agg(b ORDER BY b), array_agg(c ORDER BY b) "  # noqa: S608
         f"FROM (SELECT {inner}, sum(u.c) AS c FROM {table} r, "
