@@ -30,6 +30,7 @@ from compliance.models import (
     VerificationStatus,
 )
 from compliance.signing import signing_key_load
+from core.enqueue import enqueue_on_commit
 
 logger = logging.getLogger("vigil.compliance")
 MAX_PROBLEMS = 50
@@ -241,4 +242,4 @@ def chain_verification_request(*, chain: str) -> None:
             object_type="audit_chain",
             object_id=chain,
         )
-        transaction.on_commit(lambda: verify_chain.delay(chain))
+        enqueue_on_commit(verify_chain, chain)

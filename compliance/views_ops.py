@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from compliance import selectors
 from compliance.services import audit_record
 from compliance.tasks import verify_chains
+from core.enqueue import enqueue_on_commit
 from core.roles import staff_page
 from core.views_helpers import render_page
 
@@ -39,6 +40,6 @@ def chains_verify(request: HttpRequest) -> HttpResponse:
             object_type="audit_chain",
             object_id="all",
         )
-        transaction.on_commit(lambda: verify_chains.delay())
+        enqueue_on_commit(verify_chains)
     messages.success(request, "Verification of every chain queued (compliance queue).")
     return redirect("ops:compliance-chains")

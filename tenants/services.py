@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from compliance.services import audit_record
 from core.db import tenant_connection
+from core.enqueue import enqueue_on_commit
 from core.exceptions import ApplicationError
 from core.services import model_update
 from tenants.keys import generate_key, hash_key, visible_prefix
@@ -173,7 +174,7 @@ def member_invite(*, tenant: Tenant, email: str, role: str) -> Membership:
     with transaction.atomic():
         user, _ = user_get_or_create(email=email)
         membership = membership_create(tenant=tenant, user=user, role=role)
-        transaction.on_commit(lambda: send_invitation.delay(membership.pk))
+        enqueue_on_commit(send_invitation, membership.pk)
     return membership
 
 

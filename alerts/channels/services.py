@@ -15,6 +15,7 @@ from alerts.channels.ssrf import UnsafeURL, vet_url
 from alerts.incidents.models import Notification, NotificationStatus
 from alerts.rules.models import Channel, ChannelKind
 from compliance.services import audit_record
+from core.enqueue import enqueue_on_commit
 from core.exceptions import ApplicationError
 from core.services import model_update
 
@@ -115,7 +116,7 @@ def channel_test(*, channel: Channel) -> Notification:
         notification = Notification.objects.create(
             channel=channel, kind="test", created_at=timezone.now()
         )
-        transaction.on_commit(lambda: deliver_notification.apply_async(args=(notification.pk,)))
+        enqueue_on_commit(deliver_notification, notification.pk)
     return notification
 
 

@@ -23,6 +23,7 @@ from alerts.incidents.models import (
 )
 from alerts.rules.models import AlertRule, Channel
 from compliance.services import audit_record
+from core.enqueue import enqueue
 from core.exceptions import ApplicationError
 
 
@@ -113,7 +114,7 @@ def _send(ids: list[int]) -> None:
     from alerts.tasks import deliver_notification
 
     for notification_id in ids:
-        deliver_notification.apply_async(args=(notification_id,), expires=3600)
+        enqueue(deliver_notification, notification_id, expires=3600)
 
 
 def incident_open(

@@ -13,6 +13,7 @@ from billing.ratecards.rating import to_cents
 from billing.statements.models import Statement
 from billing.stripe.models import BillingAccount, SendStatus, SlaCredit
 from compliance.services import audit_record
+from core.enqueue import enqueue
 from core.exceptions import ApplicationError
 from tenants.models import Tenant
 
@@ -71,7 +72,7 @@ def sla_credits_create(*, breaches: list[SlaBreach]) -> list[SlaCredit]:
 def _enqueue_send(credit_id: int) -> None:
     from billing.tasks import send_sla_credit
 
-    send_sla_credit.delay(credit_id)
+    enqueue(send_sla_credit, credit_id)  # billing.daily re-sends pending ones
 
 
 def sla_credit_send(*, credit_id: int, client: StripeClient) -> SlaCredit:

@@ -17,6 +17,7 @@ from billing.ratecards.rating import to_cents
 from billing.statements.models import Statement
 from billing.stripe.models import BillingAccount, SendStatus, StatementAdjustment
 from compliance.services import audit_record
+from core.enqueue import enqueue
 from core.exceptions import ApplicationError
 
 
@@ -57,7 +58,7 @@ def statement_adjustment_create(*, statement: Statement) -> StatementAdjustment 
 def _enqueue(adjustment_id: int) -> None:
     from billing.tasks import send_statement_adjustment
 
-    send_statement_adjustment.delay(adjustment_id)
+    enqueue(send_statement_adjustment, adjustment_id)  # billing.daily re-sends pending ones
 
 
 def statement_adjustment_send(*, adjustment_id: int, client: StripeClient) -> StatementAdjustment:

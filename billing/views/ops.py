@@ -4,7 +4,6 @@ billing accounts, statements, credits; closing a month is queued to Celery."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from functools import partial
 from typing import Any
 
 from django.contrib import messages
@@ -26,6 +25,7 @@ from billing.stripe.models import BillingAccount
 from billing.stripe.services import billing_account_update
 from billing.views.common import export_response
 from compliance.services import audit_record
+from core.enqueue import enqueue_on_commit
 from core.exceptions import ApplicationError
 from core.roles import staff_page
 from core.views_helpers import form_errors_from, form_field_errors, render_page
@@ -160,7 +160,7 @@ def close_month(request: HttpRequest, slug: str) -> HttpResponse:
             object_type="statement",
             object_id=f"{month:%Y-%m}",
         )
-        transaction.on_commit(partial(close_task.delay, tenant.pk, f"{month:%Y-%m}"))
+        enqueue_on_commit(close_task, tenant.pk, f"{month:%Y-%m}")
     messages.success(request, f"Closing {month:%B %Y} for {tenant.name}: listed below when done.")
     return redirect("ops:billing-tenant", slug=tenant.schema_name)
 

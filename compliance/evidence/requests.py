@@ -18,6 +18,7 @@ from compliance.models import (
 from compliance.services import audit_record
 from compliance.signing import signing_key_load
 from core.db import tenant_connection
+from core.enqueue import enqueue
 from core.exceptions import ApplicationError
 from core.request_context import current_context
 
@@ -117,10 +118,8 @@ def evidence_export_request(
 def _enqueue(export_id: int) -> None:
     from compliance.tasks import build_evidence_export
 
-    try:
-        build_evidence_export.delay(export_id)
-    except Exception:  # broker unreachable: say so on the page instead of failing the request
-        logger.exception("could not queue evidence export %s", export_id)
+    # A broker outage marks the export failed on its page (and is logged), not a 500.
+    if not enqueue(build_evidence_export, export_id):
         EvidenceExport.objects.filter(pk=export_id, status=ExportStatus.PENDING).update(
             status=ExportStatus.FAILED,
             message="The task queue is unavailable; request the bundle again shortly.",

@@ -162,12 +162,14 @@ def _ingest(raw_events: list[Any], source: str) -> list[EventOutcome]:
             ]
             inserted = events_copy_insert(copy_rows)
             new_rows = [row for row in rows if row["event_id"] in inserted]
-            dirty_hours_mark(hours=[row["timestamp"] for row in new_rows])
             events_with_violations = [
                 Event(**row) for row in new_rows if row["policy_violations"] or row["refused"]
             ]
             if events_with_violations:
                 violation_records_create(events=events_with_violations)
+            # Last before the commit: concurrent batches for the same hour wait on its
+            # DirtyHour row lock only from here, not while this batch does other work.
+            dirty_hours_mark(hours=[row["timestamp"] for row in new_rows])
         for (index, checked), row in zip(valid, rows, strict=True):
             status = ACCEPTED if row["event_id"] in inserted else DUPLICATE
             outcomes[index] = EventOutcome(index, checked.event_id, status, {})

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_http_methods
 
+from core.enqueue import enqueue_on_commit
 from core.exceptions import ApplicationError
 from core.roles import tenant_page
 from core.views_helpers import form_errors_from, form_field_errors, render_page
@@ -52,7 +52,7 @@ def price_override_add(request: HttpRequest) -> HttpResponse:
             result = events_reprice(tenant=tenant, max_events=REPRICE_INLINE_EVENTS)
             note = f"Price for {override.model} saved; {result.changed} unpriced events re-priced"
             if not result.complete:
-                transaction.on_commit(reprice.delay)
+                enqueue_on_commit(reprice)
                 note += "; the remaining ones are being re-priced in the background"
             messages.success(request, note + ".")
             form = PriceOverrideForm()
