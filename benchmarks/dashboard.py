@@ -228,6 +228,8 @@ def render(meta: dict[str, Any], timings: list, errors: list) -> str:
         "",
         f"- Command: `{meta['command']}`",
         f"- Date: {meta['date']}; machine: {meta['machine']}",
+        f"- Load average while timing (1 min, sampled before and after): {meta['load']} "
+        "(the 2 cores are shared with other work; timings on a busy machine are pessimistic).",
         f"- Data: {meta['events']:,} events over 30 days in one tenant; "
         f"{meta['rollup_rows']:,} hourly rollup rows.",
     ]
@@ -287,21 +289,25 @@ def main() -> None:
     generated = ensure_events(tenant, args.events, args.days)
     rollup = build_rollups(tenant, args.days, force=args.rebuild or generated["generated"])
     say("Timing selectors and read-API calls ...")
+    load_before = os.getloadavg()[0]
     timings = time_everything(tenant, args.repeat)
+    load = f"{load_before:.1f} / {os.getloadavg()[0]:.1f}"
     say("Histogram percentiles vs percentile_cont ...")
     errors = histogram_error(tenant)
+    pg_version = connection.cursor().connection.info.server_version  # e.g. 150020
     meta = {
         "command": "python benchmarks/dashboard.py " + " ".join(sys.argv[1:]),
         "date": datetime.now(tz=UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared), "
         f"{platform.python_implementation()} {platform.python_version()}, "
-        f"PostgreSQL {connection.cursor().connection.info.server_version}",
+        f"PostgreSQL {pg_version // 10000}.{pg_version % 100}",
         "events": generated["events"],
         "generate_s": generated.get("seconds"),
         "rollup_rows": rollup["rows"],
         "rollup_s": rollup.get("seconds"),
         "rollup_rate": rollup.get("events_per_s"),
         "repeat": args.repeat,
+        "load": load,
     }
     section = render(meta, timings, errors)
     say("")
