@@ -48,7 +48,8 @@ def _tolerant(action: Callable[[], T], fallback: T) -> T:
 
 def login_blocked(*, username: str, ip: str) -> bool:
     user_key, ip_key = _keys(username, ip)
-    counts = _tolerant(lambda: cache.get_many([user_key, ip_key]), {})
+    no_counts: dict[str, int] = {}
+    counts = _tolerant(lambda: cache.get_many([user_key, ip_key]), no_counts)
     return (
         counts.get(user_key, 0) >= MAX_FAILURES_PER_USER_AND_IP
         or counts.get(ip_key, 0) >= MAX_FAILURES_PER_IP
