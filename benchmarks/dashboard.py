@@ -27,6 +27,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from benchmarks.docs_section import section_write  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings")
 
 import django  # noqa: E402
@@ -49,7 +51,6 @@ from tenants.services import api_key_create, tenant_create  # noqa: E402
 SLUG = "bench"
 RANGES = ("24h", "7d", "30d")
 GOAL_MS = 150.0
-DOC = ROOT / "docs" / "benchmarks.md"
 START_MARK = "<!-- dashboard-benchmark:start -->"
 END_MARK = "<!-- dashboard-benchmark:end -->"
 
@@ -261,20 +262,13 @@ def render(meta: dict[str, Any], timings: list, errors: list) -> str:
         "|---|---|---:|---:|---:|",
     ]
     lines += [f"| {d} | {q} | {e:.1f} | {h:.1f} | {err:.2%} |" for d, q, e, h, err in errors]
-    lines += ["", END_MARK, ""]
+    lines += ["", END_MARK]
     return "\n".join(lines)
 
 
 def write_docs(section: str) -> None:
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n\n"
-    if START_MARK in text and END_MARK in text:
-        before, rest = text.split(START_MARK, 1)
-        after = rest.split(END_MARK, 1)[1].lstrip("\n")
-        text = before + section + after
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    DOC.write_text(text)
-    say(f"Wrote {DOC.relative_to(ROOT)}.")
+    doc = section_write(START_MARK, END_MARK, section)
+    say(f"Wrote {doc.relative_to(ROOT)}.")
 
 
 def main() -> None:

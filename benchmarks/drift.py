@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
+from benchmarks.docs_section import section_write
 from metrics.quality.drift_detector import (
     DayStat,
     DriftParams,
@@ -308,15 +308,11 @@ def main() -> int:
     report = "\n".join(lines)
     print(report)
     if args.write_docs:
-        path = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
-        text = path.read_text(encoding="utf-8")
-        head, rest = text.split(MARKERS[0], 1)
-        _, tail = rest.split(MARKERS[1], 1)
         section = (
             f"{MARKERS[0]}\n## Quality drift detection (`benchmarks/drift.py`)\n\n"
             f"{report}\n{MARKERS[1]}"
         )
-        path.write_text(head + section + tail, encoding="utf-8")
+        section_write(*MARKERS, section)
     return 0
 
 

@@ -42,7 +42,7 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-
+from benchmarks.docs_section import section_write  # noqa: E402
 from benchmarks.private_cluster import (  # noqa: E402
     BIN,
     PrivateCluster,
@@ -52,7 +52,6 @@ from benchmarks.private_cluster import (  # noqa: E402
     start_gunicorn,
 )
 
-DOC = ROOT / "docs" / "benchmarks.md"
 START_MARK = "<!-- faults-benchmark:start -->"
 END_MARK = "<!-- faults-benchmark:end -->"
 SLUG = "faults"
@@ -324,14 +323,8 @@ def write_docs(table: str, command: str, pg_version: str) -> None:
         "silent webhook, run in the test suite: `tests/faults/`.\n"
         f"{END_MARK}"
     )
-    text = DOC.read_text()
-    if START_MARK in text and END_MARK in text:
-        head, rest = text.split(START_MARK, 1)
-        text = head + section + rest.split(END_MARK, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    DOC.write_text(text)
-    say(f"Updated {DOC.relative_to(ROOT)}")
+    doc = section_write(START_MARK, END_MARK, section)
+    say(f"Updated {doc.relative_to(ROOT)}")
 
 
 def main() -> None:

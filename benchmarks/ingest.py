@@ -41,6 +41,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from benchmarks.docs_section import health_wait, section_write  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings")
 
 import django  # noqa: E402
@@ -65,7 +67,6 @@ from tenants.models import Tenant  # noqa: E402
 from tenants.services import api_key_create, tenant_create  # noqa: E402
 
 SLUG = "bench_ingest"
-DOC = ROOT / "docs" / "benchmarks.md"
 START_MARK = "<!-- ingest-benchmark:start -->"
 END_MARK = "<!-- ingest-benchmark:end -->"
 MODELS = [
@@ -239,13 +240,8 @@ def start_gunicorn(workers: int, threads: int) -> tuple[subprocess.Popen[bytes],
     ]
     process = subprocess.Popen(command, cwd=ROOT, env=env)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            if requests.get(f"{url}/api/health", timeout=1).status_code == 200:
-                return process, url
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
+    if health_wait(url, timeout_s=20):
+        return process, url
     process.terminate()
     raise SystemExit("gunicorn did not start")
 
@@ -343,14 +339,8 @@ def write_docs(table: str, command: str) -> None:
         "was stored exactly once.\n"
         f"{END_MARK}"
     )
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    if START_MARK in text and END_MARK in text:
-        head, rest = text.split(START_MARK, 1)
-        text = head + section + rest.split(END_MARK, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    DOC.write_text(text)
-    say(f"Updated {DOC.relative_to(ROOT)}")
+    doc = section_write(START_MARK, END_MARK, section)
+    say(f"Updated {doc.relative_to(ROOT)}")
 
 
 def main() -> None:

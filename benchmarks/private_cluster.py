@@ -18,8 +18,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import psycopg
+
+from benchmarks.docs_section import health_wait
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
@@ -128,12 +129,7 @@ def start_gunicorn(env: dict[str, str], access_log: Path) -> tuple[subprocess.Po
         stderr=access_log.with_name("web.log").open("ab"),
     )
     url = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        try:
-            if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
-                return process, url
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
+    if health_wait(url, timeout_s=60):
+        return process, url
     process.terminate()
     raise SystemExit("gunicorn did not start")

@@ -43,8 +43,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from benchmarks.docs_section import health_wait, section_write  # noqa: E402
+
 BIN = ROOT / ".venv" / "bin"
-DOC = ROOT / "docs" / "benchmarks.md"
 START_MARK = "<!-- soak-benchmark:start -->"
 END_MARK = "<!-- soak-benchmark:end -->"
 SLUG = "soak"
@@ -171,16 +172,9 @@ def start_processes(args: argparse.Namespace, redis_port: str) -> tuple[Processe
         ],
         cwd=ROOT,
     )
-    import httpx
-
     url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
-                return procs, url
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
+    if health_wait(url, timeout_s=30):
+        return procs, url
     procs.stop()
     raise SystemExit("gunicorn did not start")
 
@@ -479,14 +473,8 @@ def write_docs(table: str, command: str) -> None:
         "(the machine is shared; see the load average).\n\n"
         f"{table}\n{END_MARK}"
     )
-    text = DOC.read_text()
-    if START_MARK in text and END_MARK in text:
-        head, rest = text.split(START_MARK, 1)
-        text = head + section + rest.split(END_MARK, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    DOC.write_text(text)
-    say(f"Updated {DOC.relative_to(ROOT)}")
+    doc = section_write(START_MARK, END_MARK, section)
+    say(f"Updated {doc.relative_to(ROOT)}")
 
 
 def main() -> None:

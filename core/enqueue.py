@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.db import transaction
 from kombu.exceptions import OperationalError
 
 logger = logging.getLogger(__name__)
@@ -32,6 +33,4 @@ def enqueue(task: Any, *args: Any, **options: Any) -> bool:
 
 def enqueue_on_commit(task: Any, *args: Any, **options: Any) -> None:
     """`enqueue` once the current transaction commits (now, outside one)."""
-    from django.db import transaction
-
     transaction.on_commit(lambda: enqueue(task, *args, **options))
